@@ -1,0 +1,64 @@
+"""The only code that turns Arrow arrays into numpy views for the kernels.
+
+A variable-width binary array is three buffers: the validity bitmap, the offsets and the data bytes.
+An array may be a slice of a larger one (``array.offset != 0``); the views returned here account for
+that, so kernels index values ``0 .. len(array)`` and never see the offset themselves.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+
+_EMPTY_U8 = np.zeros(0, dtype=np.uint8)
+# Arrow-backed views are read-only, and Numba compiles read-only arrays as a type of their own: keep the
+# "no bitmap" placeholder read-only too, so every call shares one compiled signature.
+_EMPTY_U8.setflags(write=False)
+
+
+class BinaryViews(NamedTuple):
+    """Zero-copy views of one binary/string array."""
+
+    offsets: np.ndarray  # int32 or int64, length n + 1, already shifted by the array offset
+    data: np.ndarray  # uint8, the whole data buffer (offsets index into it), at least 8 bytes
+    validity: np.ndarray  # uint8 bitmap, or an empty array when every value is valid
+    validity_bit_offset: int  # bit index of value 0 inside ``validity``
+    length: int
+
+
+def _u8(buf: pa.Buffer | None) -> np.ndarray:
+    if buf is None or buf.size == 0:
+        return _EMPTY_U8
+    return np.frombuffer(buf, dtype=np.uint8)
+
+
+def _data_u8(buf: pa.Buffer | None) -> np.ndarray:
+    """The data bytes, at least 8 of them: kernels load whole 64-bit words (``hashing.load_word``)."""
+    view = _u8(buf)
+    if view.size >= 8:
+        return view
+    padded = np.zeros(8, dtype=np.uint8)
+    padded[: view.size] = view
+    padded.setflags(write=False)  # same (read-only) array type as the zero-copy views
+    return padded
+
+
+def binary_views(arr: pa.Array) -> BinaryViews:
+    """Views of a ``binary``/``string`` (int32 offsets) or ``large_*`` (int64 offsets) array."""
+    t = arr.type
+    if pa.types.is_large_binary(t) or pa.types.is_large_string(t):
+        off_dtype = np.int64
+    elif pa.types.is_binary(t) or pa.types.is_string(t):
+        off_dtype = np.int32
+    else:
+        raise TypeError(f"binary_views needs a binary or string array, not {t}")
+    n = len(arr)
+    validity_buf, offsets_buf, data_buf = arr.buffers()[:3]
+    offsets = np.frombuffer(offsets_buf, dtype=off_dtype, count=arr.offset + n + 1)[arr.offset :]
+    if arr.null_count == 0:
+        validity = _EMPTY_U8
+    else:
+        validity = _u8(validity_buf)
+    return BinaryViews(offsets, _data_u8(data_buf), validity, arr.offset, n)

@@ -1,0 +1,252 @@
+"""The fused per-column pass: one loop over a chunk of raw text values does everything a profile needs.
+
+For every value: validity and null tokens, the 64-bit hash (distinct sketch and sample priority), the
+running byte-order minimum and maximum, and the type classification with its typed minimum and maximum.
+State lives in preallocated arrays owned by ``profile.column.ColumnTracker`` and is updated in place;
+the kernel allocates nothing and touches no Python object.
+
+Every effect of a value on the state is idempotent (OR, AND, min, max, set insertion, bottom-k), except
+the null count, which is taken before hashing.  So a small direct-mapped memo of recently processed
+hashes lets the kernel skip everything for a value it has already folded in: repeated values (flags,
+categories, dates, sorted keys) cost one hash and one probe.  The memo is an accelerator only; it is not
+part of the profile.
+
+Once a column can only be a string (a value that is text, families mixed, or dates in two formats), the
+kernel stops classifying its values: the typed statistics are then irrelevant, and the profile clears
+them (see ``profile._math.canonical_type_state``) so the state does not depend on where that happened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit
+from .hashing import hash_bytes
+from .nulls import is_null_token, trim
+from .sketches import add_hash, offer_sample, sample_priority
+from .types import (
+    BOOL_FAMILY,
+    N_FORMATS,
+    NUMERIC_FAMILY,
+    T_BIGNUM,
+    T_DOUBLE,
+    T_INT32,
+    T_INT64,
+    T_STRING,
+    TEMPORAL_FAMILY,
+    classify,
+)
+
+# Layout of the int64 state vector ``ist``.
+I_NULLS = 0
+I_FLAGS = 1
+I_FMT = 2  # formats every date/timestamp so far is valid under
+I_IMIN = 3
+I_IMAX = 4
+I_INT_DIGITS = 5  # most integer digits of a number (for --prefer-decimal)
+I_FRAC_DIGITS = 6  # most fraction digits of a number
+I_HAS_EXP = 7  # a number was written with an exponent
+I_NDISTINCT = 8  # exact distinct count, or -1 once the sketch is a HyperLogLog
+I_DMIN_IDX = 9  # per chunk: index of the chunk's smallest double, or -1
+I_DMAX_IDX = 10
+I_SMIN_IDX = 11  # per chunk: index of a value below the running byte-order minimum, or -1
+I_SMAX_IDX = 12
+I_HAS_SMINMAX = 13  # the running minimum/maximum buffers hold a value
+I_SMIN_LEN = 14
+I_SMAX_LEN = 15
+N_ISTATE = 16
+
+MEMO_SIZE = 4096  # entries of the per-column memo (a power of two; 32 KiB)
+
+INT64_MAX = np.iinfo(np.int64).max
+INT64_MIN = np.iinfo(np.int64).min
+
+
+@njit
+def compare_bytes(d1: np.ndarray, a1: int, b1: int, d2: np.ndarray, a2: int, b2: int) -> int:
+    """-1, 0 or 1 as ``d1[a1:b1]`` sorts before, equal to or after ``d2[a2:b2]`` (unsigned bytes)."""
+    n1 = b1 - a1
+    n2 = b2 - a2
+    n = n1 if n1 < n2 else n2
+    for j in range(n):
+        x = d1[a1 + j]
+        y = d2[a2 + j]
+        if x != y:
+            return -1 if x < y else 1
+    if n1 == n2:
+        return 0
+    return -1 if n1 < n2 else 1
+
+
+@njit
+def string_forever(flags: int, fmt: int) -> bool:
+    """True when no further value can give the column a type other than ``string``."""
+    if flags & T_STRING:
+        return True
+    fams = 0
+    if flags & BOOL_FAMILY:
+        fams += 1
+    if flags & NUMERIC_FAMILY:
+        fams += 1
+    if flags & TEMPORAL_FAMILY:
+        fams += 1
+        if fmt == 0:
+            return True
+    return fams > 1
+
+
+@njit
+def update_column(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    validity: np.ndarray,
+    vbit0: int,
+    n: int,
+    tok_data: np.ndarray,
+    tok_off: np.ndarray,
+    seed_mix: np.uint64,
+    ist: np.ndarray,
+    fst: np.ndarray,
+    fmt_mm: np.ndarray,
+    table: np.ndarray,
+    registers: np.ndarray,
+    s_prio: np.ndarray,
+    s_idx: np.ndarray,
+    smin: np.ndarray,
+    smax: np.ndarray,
+    memo: np.ndarray,
+) -> None:
+    """Fold values ``0 .. n`` of one binary array (given as views) into the column state."""
+    has_validity = validity.shape[0] > 0
+    memo_mask = np.uint64(memo.shape[0] - 1)
+    k = s_prio.shape[0]
+    threshold = s_prio[0]
+    for j in range(k):
+        if s_prio[j] > threshold:
+            threshold = s_prio[j]
+    nulls = 0
+    flags = ist[I_FLAGS]
+    fmt = ist[I_FMT]
+    imin = ist[I_IMIN]
+    imax = ist[I_IMAX]
+    int_digits = ist[I_INT_DIGITS]
+    frac_digits = ist[I_FRAC_DIGITS]
+    has_exp = ist[I_HAS_EXP]
+    ndistinct = ist[I_NDISTINCT]
+    dmin = fst[0]
+    dmax = fst[1]
+    dmin_idx = -1
+    dmax_idx = -1
+    smin_idx = -1
+    smax_idx = -1
+    has_sminmax = ist[I_HAS_SMINMAX] != 0
+    smin_len = ist[I_SMIN_LEN]
+    smax_len = ist[I_SMAX_LEN]
+    settled = string_forever(flags, fmt)
+    for i in range(n):
+        if has_validity:
+            bit = vbit0 + i
+            if ((validity[bit >> 3] >> (bit & 7)) & 1) == 0:
+                nulls += 1
+                continue
+        s = offsets[i]
+        e = offsets[i + 1]
+        a, b = trim(data, s, e)
+        if a == b or is_null_token(data, a, b, tok_data, tok_off):
+            nulls += 1
+            continue
+        h = hash_bytes(data, s, e)
+        slot = np.int64(h & memo_mask)
+        if memo[slot] == h:
+            continue
+        memo[slot] = h
+        ndistinct = add_hash(h, ndistinct, table, registers)
+        if k > 0:
+            p = sample_priority(h, seed_mix)
+            if p < threshold:
+                offer_sample(p, i, s_prio, s_idx)
+                threshold = s_prio[0]
+                for j in range(k):
+                    if s_prio[j] > threshold:
+                        threshold = s_prio[j]
+        # running byte-order minimum and maximum of the raw value
+        if smin_idx >= 0:
+            if compare_bytes(data, s, e, data, offsets[smin_idx], offsets[smin_idx + 1]) < 0:
+                smin_idx = i
+        elif not has_sminmax or compare_bytes(data, s, e, smin, 0, smin_len) < 0:
+            smin_idx = i
+        if smax_idx >= 0:
+            if compare_bytes(data, s, e, data, offsets[smax_idx], offsets[smax_idx + 1]) > 0:
+                smax_idx = i
+        elif not has_sminmax or compare_bytes(data, s, e, smax, 0, smax_len) > 0:
+            smax_idx = i
+        if settled:
+            continue
+        code, iv, dv, fmask, us_lo, us_hi, nint, nfrac = classify(data, a, b)
+        if code & (T_INT32 | T_INT64):
+            if iv < imin:
+                imin = iv
+            if iv > imax:
+                imax = iv
+            if nint > int_digits:
+                int_digits = nint
+        elif code & (T_DOUBLE | T_BIGNUM):
+            if dv < dmin or (
+                dv == dmin
+                and dmin_idx >= 0
+                and _cmp_trimmed(data, a, b, offsets[dmin_idx], offsets[dmin_idx + 1]) < 0
+            ):
+                dmin = dv
+                dmin_idx = i
+            if dv > dmax or (
+                dv == dmax
+                and dmax_idx >= 0
+                and _cmp_trimmed(data, a, b, offsets[dmax_idx], offsets[dmax_idx + 1]) < 0
+            ):
+                dmax = dv
+                dmax_idx = i
+            if nint < 0:
+                has_exp = 1
+            elif nint > int_digits:
+                int_digits = nint
+            if nfrac > frac_digits:
+                frac_digits = nfrac
+        elif fmask != 0:
+            fmt &= fmask
+            lo_done = False
+            for f in range(N_FORMATS):
+                if fmask & (1 << f):
+                    us = us_hi if lo_done else us_lo
+                    lo_done = True
+                    if us < fmt_mm[2 * f]:
+                        fmt_mm[2 * f] = us
+                    if us > fmt_mm[2 * f + 1]:
+                        fmt_mm[2 * f + 1] = us
+        if code & ~flags:
+            flags |= code
+            settled = string_forever(flags, fmt)
+        elif fmask != 0 and fmt == 0:
+            settled = True
+        if settled:
+            flags |= T_STRING
+    ist[I_NULLS] += nulls
+    ist[I_FLAGS] = flags
+    ist[I_FMT] = fmt
+    ist[I_IMIN] = imin
+    ist[I_IMAX] = imax
+    ist[I_INT_DIGITS] = int_digits
+    ist[I_FRAC_DIGITS] = frac_digits
+    ist[I_HAS_EXP] = has_exp
+    ist[I_NDISTINCT] = ndistinct
+    ist[I_DMIN_IDX] = dmin_idx
+    ist[I_DMAX_IDX] = dmax_idx
+    ist[I_SMIN_IDX] = smin_idx
+    ist[I_SMAX_IDX] = smax_idx
+    fst[0] = dmin
+    fst[1] = dmax
+
+
+@njit
+def _cmp_trimmed(data: np.ndarray, a: int, b: int, s2: int, e2: int) -> int:
+    a2, b2 = trim(data, s2, e2)
+    return compare_bytes(data, a, b, data, a2, b2)

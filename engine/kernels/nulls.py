@@ -1,0 +1,49 @@
+"""Null-token detection and whitespace trimming on raw bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit
+
+#: The contract's default null tokens; an empty (or all-blank) field is always null.
+DEFAULT_NULL_TOKENS: tuple[str, ...] = ("NULL", "null", "None", "NA", "N/A", "NaN", "nan", "#N/A")
+
+
+def pack_tokens(tokens: tuple[str, ...] | list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Pack tokens into (data, offsets) arrays for the kernels (tokens are matched after trimming)."""
+    encoded = [t.strip(" \t").encode("utf-8") for t in tokens]
+    encoded = [t for t in encoded if t]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    for i, t in enumerate(encoded):
+        offsets[i + 1] = offsets[i] + len(t)
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy() if encoded else np.zeros(0, np.uint8)
+    return data, offsets
+
+
+@njit
+def trim(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """Strip ASCII spaces and tabs from both ends of ``data[a:b]``."""
+    while a < b and (data[a] == 32 or data[a] == 9):
+        a += 1
+    while b > a and (data[b - 1] == 32 or data[b - 1] == 9):
+        b -= 1
+    return a, b
+
+
+@njit
+def is_null_token(data: np.ndarray, a: int, b: int, tok_data: np.ndarray, tok_off: np.ndarray) -> bool:
+    """True when the trimmed value ``data[a:b]`` equals one of the packed tokens."""
+    n = b - a
+    for t in range(tok_off.shape[0] - 1):
+        ts = tok_off[t]
+        if tok_off[t + 1] - ts != n:
+            continue
+        same = True
+        for j in range(n):
+            if data[a + j] != tok_data[ts + j]:
+                same = False
+                break
+        if same:
+            return True
+    return False

@@ -1,0 +1,45 @@
+"""Compile (or load from Numba's disk cache) every kernel signature the engine uses, once, in the parent.
+
+Workers are forked afterwards and inherit the compiled code.  Compiling in several processes at once
+can corrupt Numba's cache, and compiling in each worker would cost seconds per worker.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyarrow as pa
+
+from ._jit import JIT_ENABLED
+
+_done = False
+
+
+def warmup() -> float:
+    """Make every kernel callable without compiling; returns the seconds it took (0 when already warm)."""
+    global _done
+    if _done or not JIT_ENABLED:
+        _done = True
+        return 0.0
+    t0 = time.perf_counter()
+    from ..profile._math import hll_registers_from_hashes
+    from ..profile.table import ProfileOptions, TableTracker
+    from .csv_scan import TRANSITIONS, byte_classes, find_boundary, first_record_end, initial_hypotheses
+    from .types import classify_bytes
+
+    values = ["1", "2.5", "2024-01-31", "x", None, "true", "01/02/2024 10:00", "", "NULL"]
+    for typ in (pa.binary(), pa.large_binary(), pa.string(), pa.large_string()):
+        arr = pa.array([None if v is None else v.encode() for v in values], type=pa.binary()).cast(typ)
+        tracker = TableTracker(["c"], ProfileOptions())
+        tracker.update(pa.RecordBatch.from_arrays([arr], names=["c"]))
+        tracker.update(pa.RecordBatch.from_arrays([arr.slice(1)], names=["c"]))
+        tracker.view()
+    hll_registers_from_hashes(np.arange(1, 5, dtype=np.uint64))
+    buf = np.frombuffer(b'a,"b\nc"\r\nd\n', dtype=np.uint8)
+    classes = byte_classes(b",", b'"')
+    find_boundary(buf, classes, TRANSITIONS, initial_hypotheses())
+    first_record_end(buf, classes, TRANSITIONS, 0)
+    classify_bytes(b"2024-01-31")
+    _done = True
+    return time.perf_counter() - t0
