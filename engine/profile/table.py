@@ -1,0 +1,88 @@
+"""Table profiles as values: the columns of one table plus table-level counts, mergeable like columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from ..kernels.hashing import fmix64_py
+from ..kernels.nulls import DEFAULT_NULL_TOKENS, pack_tokens
+from .column import ColumnProfile, ColumnSummary, ColumnTracker
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """What a profile computes; part of every work unit, so it must stay small and picklable."""
+
+    sample_size: int = 5
+    seed: int = 0
+    null_tokens: tuple[str, ...] = DEFAULT_NULL_TOKENS
+    prefer_decimal: bool = False
+
+    @property
+    def seed_mix(self) -> np.uint64:
+        return np.uint64(fmix64_py(self.seed ^ 0x2545F4914F6CDD1D))
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    """One table: its columns (by name), its record count and what was noticed while reading it."""
+
+    columns: tuple[ColumnProfile, ...] = ()
+    row_count: int = 0
+    ragged_rows: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def zero(cls) -> TableProfile:
+        return cls()
+
+    def merge(self, other: TableProfile) -> TableProfile:
+        by_name = {c.name: c for c in self.columns}
+        for c in other.columns:
+            mine = by_name.get(c.name)
+            by_name[c.name] = c if mine is None else mine.merge(c)
+        columns = tuple(sorted(by_name.values(), key=lambda c: (c.position, c.name)))
+        return TableProfile(
+            columns=columns,
+            row_count=self.row_count + other.row_count,
+            ragged_rows=self.ragged_rows + other.ragged_rows,
+            warnings=tuple(sorted(set(self.warnings) | set(other.warnings))),
+        )
+
+    __add__ = merge
+
+    def finalize(self, *, prefer_decimal: bool = False, encoding: str = "utf-8") -> list[ColumnSummary]:
+        return [c.finalize(prefer_decimal=prefer_decimal, encoding=encoding) for c in self.columns]
+
+
+class TableTracker:
+    """Streams record batches of binary columns through the column kernels."""
+
+    def __init__(self, names: Sequence[str], options: ProfileOptions) -> None:
+        self.names = list(names)
+        self.options = options
+        self._columns = [ColumnTracker(n, i, options.sample_size) for i, n in enumerate(self.names)]
+        self._tokens = pack_tokens(options.null_tokens)
+        self._seed_mix = options.seed_mix
+        self.row_count = 0
+        self.ragged_rows = 0
+        self.warnings: set[str] = set()
+
+    def update(self, batch: pa.RecordBatch) -> None:
+        if batch.num_columns != len(self._columns):
+            raise ValueError(f"batch has {batch.num_columns} columns, the table {len(self._columns)}")
+        self.row_count += batch.num_rows
+        for tracker, arr in zip(self._columns, batch.columns):
+            tracker.update(arr, self._tokens, self._seed_mix)
+
+    def view(self) -> TableProfile:
+        return TableProfile(
+            columns=tuple(c.view() for c in self._columns),
+            row_count=self.row_count,
+            ragged_rows=self.ragged_rows,
+            warnings=tuple(sorted(self.warnings)),
+        )
