@@ -1,0 +1,29 @@
+"""Lazy imports of optional packages, each failing with the pip extra that provides it."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from .errors import MissingDependencyError
+
+
+def _require(module: str, extra: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{what} needs the `{module}` package: pip install 'nuvyn-executor[{extra}]'"
+        ) from None
+
+
+def import_duckdb() -> ModuleType:
+    return _require("duckdb", "duckdb", "the embedded DuckDB store")
+
+
+def import_databricks_sql() -> ModuleType:
+    return _require("databricks.sql", "databricks", "writing to Databricks SQL")
+
+
+def import_azure_blob() -> ModuleType:
+    return _require("azure.storage.blob", "azure", "reading from Azure Blob Storage")

@@ -1,0 +1,58 @@
+"""Turning the PATH a user gives into a source and a list of ``FileRef`` records."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import ConfigurationError
+from ..redact import redact_url
+from ..settings import FORMAT_WORDS, SOURCE_TYPES, ExtractionSettings
+from .base import FileRef
+from .dbfs import dbfs_local_path, is_dbfs
+from .local import discover_local
+
+_AZURE_URL = re.compile(
+    r"^(https?://[^/]+\.(blob|dfs)\.core\.windows\.net|abfss?://|wasbs?://)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # one of settings.SOURCE_TYPES
+    location: str  # what discovery lists: a local path, or a URL
+    display_path: str  # what is printed and stored: credentials removed
+    source_type: str  # what goes into sources.source_type (the user's word, or the kind)
+    format_filter: str | None = None
+
+
+def resolve_source(path: str, source_type: str | None = None) -> Source:
+    """Decide where PATH lives; ``source_type`` may name a kind (``local``, ``dbfs``, ...) or a format."""
+    if not path or not path.strip():
+        raise ConfigurationError("PATH is empty")
+    word = source_type.strip().lower() if source_type else None
+    if word and word not in SOURCE_TYPES and word not in FORMAT_WORDS:
+        raise ConfigurationError(
+            f"unknown SOURCE_TYPE `{source_type}`: use one of {', '.join(SOURCE_TYPES)} "
+            f"or a format ({', '.join(FORMAT_WORDS)})"
+        )
+    format_filter = word if word in FORMAT_WORDS else None
+    if _AZURE_URL.match(path) or word in ("azure_blob", "adls"):
+        raise ConfigurationError(
+            f"`{redact_url(path)}`: Azure Blob Storage and ADLS sources are not supported by this version yet"
+        )
+    if "://" in path and not path.startswith("dbfs:"):
+        raise ConfigurationError(f"`{redact_url(path)}` is not a local path, a DBFS path or an Azure URL")
+    kind = "dbfs" if is_dbfs(path) or word == "dbfs" else "local"
+    location = dbfs_local_path(path) if kind == "dbfs" else path
+    return Source(kind=kind, location=location, display_path=path, source_type=word or kind,
+                  format_filter=format_filter)  # fmt: skip
+
+
+def discover(source: Source, settings: ExtractionSettings) -> list[FileRef]:
+    """Every data file of the source, sorted by relative path."""
+    refs = list(discover_local(source.location, settings.include, settings.exclude, source.format_filter))
+    return sorted(refs, key=lambda r: r.rel_path)
+
+
+__all__ = ["FileRef", "Source", "discover", "resolve_source"]

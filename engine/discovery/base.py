@@ -1,0 +1,97 @@
+"""What discovery produces: plain, picklable ``FileRef`` records, and format detection by name.
+
+Discovery never opens file contents (that would serialise I/O in the parent); it guesses the format
+and compression from the name, and the reader confirms them from the first bytes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass
+
+#: File name suffixes of compressed files, and the codec each names.
+COMPRESSION_SUFFIXES = {
+    ".gz": "gzip",
+    ".gzip": "gzip",
+    ".bz2": "bz2",
+    ".zst": "zstd",
+    ".zstd": "zstd",
+    ".lz4": "lz4",
+    ".xz": "xz",
+}
+
+#: File name suffixes of data formats.
+FORMAT_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".tab": "csv",
+    ".psv": "csv",
+    ".txt": "csv",
+    ".dat": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".orc": "orc",
+    ".avro": "avro",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
+
+UNKNOWN = "unknown"  # no suffix: the reader decides from the content
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """One file found by discovery."""
+
+    url: str  # absolute local path, or a URL without credentials
+    rel_path: str  # POSIX path relative to the source root (the file's name for a single-file source)
+    size: int
+    mtime: float | None = None
+    format: str = UNKNOWN
+    compression: str | None = None
+    error: str | None = None  # set when the file was found but cannot be used (unreadable, a loop)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.rel_path)
+
+
+def guess_format(name: str) -> tuple[str | None, str | None]:
+    """(format, compression) from a file name; format None means "not a data file"."""
+    lower = name.lower()
+    root, ext = posixpath.splitext(lower)
+    compression = COMPRESSION_SUFFIXES.get(ext)
+    if compression:
+        root, ext = posixpath.splitext(root)
+    if not ext or ext == lower:
+        return UNKNOWN, compression
+    fmt = FORMAT_SUFFIXES.get(ext)
+    if fmt is None and compression:
+        return UNKNOWN, compression  # "data.gz": look inside
+    return fmt, compression
+
+
+def is_hidden(name: str) -> bool:
+    """Hidden files and Spark/Hadoop bookkeeping (``_SUCCESS``, ``_committed_*``, ``.crc``)."""
+    return name.startswith((".", "_")) or name.endswith(".crc")
+
+
+def matches(rel_path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
+    """``--include``/``--exclude`` globs: a pattern matches the relative path or, without '/', the name."""
+
+    def hit(pattern: str) -> bool:
+        if fnmatch.fnmatchcase(rel_path, pattern):
+            return True
+        return "/" not in pattern and fnmatch.fnmatchcase(posixpath.basename(rel_path), pattern)
+
+    if include and not any(hit(p) for p in include):
+        return False
+    return not any(hit(p) for p in exclude)

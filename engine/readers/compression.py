@@ -1,0 +1,72 @@
+"""Detecting compression from magic bytes (and the name), and opening decompressed byte streams.
+
+pyarrow decompresses gzip, bz2, zstd and lz4 (frame) streams natively; it has no xz codec, so ``.xz`` goes
+through the standard library's ``lzma``.  Every stream returned here is read sequentially in large
+blocks and never holds more than a block in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+from typing import BinaryIO
+
+import pyarrow as pa
+
+from ..errors import ReadError
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
+
+
+def detect_compression(head: bytes, guessed: str | None) -> str | None:
+    """The codec the first bytes announce; a name that says ``.gz`` on plain text is plain text."""
+    for magic, codec in _MAGIC:
+        if head.startswith(magic):
+            return codec
+    if head.startswith(b"BZh") and len(head) > 3 and head[3:4].isdigit():
+        return "bz2"
+    if guessed and not head:
+        return guessed  # an empty file: nothing to contradict the name
+    return None
+
+
+class _LzmaStream(io.RawIOBase):
+    """``lzma`` decompression as a raw stream with errors translated to ``ReadError``."""
+
+    def __init__(self, path: str) -> None:
+        self._f = lzma.open(path, "rb")  # noqa: SIM115  (closed in close())
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            return self._f.readinto(b)
+        except (lzma.LZMAError, EOFError) as err:
+            raise ReadError(f"corrupt or truncated xz stream: {err}") from None
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+def open_decompressed(path: str, codec: str | None) -> BinaryIO | pa.NativeFile:
+    """A sequential byte stream of the file's (decompressed) contents."""
+    if codec is None:
+        return pa.OSFile(path, "rb")
+    if codec == "xz":
+        return io.BufferedReader(_LzmaStream(path), buffer_size=1 << 20)
+    try:
+        return pa.CompressedInputStream(pa.OSFile(path, "rb"), codec)
+    except (pa.ArrowNotImplementedError, ValueError) as err:
+        raise ReadError(f"{codec} decompression is not available in this pyarrow build: {err}") from None
+
+
+def read_head(path: str, n: int = 8) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)

@@ -1,0 +1,416 @@
+"""Streaming delimited text (CSV, TSV, PSV, ...) into record batches of raw binary columns.
+
+Every column is read as ``binary``: no type conversion and no UTF-8 validation happen in the parser, the
+kernels see the raw bytes, and a file with bytes that are not UTF-8 still streams (its text is decoded as
+Windows-1252 when rendered).  Memory is bounded by the block size: the parser never holds more than a
+block or two.
+
+A whole file streams from its start (decompressing on the way); a plain file larger than the split size
+is cut into byte ranges whose record boundaries ``kernels.csv_scan.find_boundary`` finds independently.
+
+Ragged records (too many or too few fields) are counted and still profiled, as Spark's PERMISSIVE mode
+reads them: extra fields are dropped and missing ones are null.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv as pycsv
+import io
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..discovery.base import FileRef
+from ..errors import ReadError
+from ..kernels.csv_scan import TRANSITIONS, find_boundary, initial_hypotheses
+from .base import ReadOptions, RecordTooLarge, TableStream, register
+from .compression import detect_compression, open_decompressed
+from .dialect import Dialect, NeedMoreSample, sniff
+
+log = logging.getLogger(__name__)
+
+SAMPLE_BYTES = 64 << 10
+MAX_SAMPLE_BYTES = 16 << 20  # a header longer than this is not a header
+MAX_BLOCK_SIZE = 512 << 20
+_SCAN_WINDOW = 1 << 20
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass
+class CsvStats:
+    """What the reader noticed, reported beside the profile."""
+
+    ragged_rows: int = 0
+    ragged_long: int = 0
+    ragged_short: int = 0
+    first_ragged_line: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class _PrefixedStream(io.RawIOBase):
+    """Bytes already read (the sniffed sample) followed by the rest of a stream."""
+
+    def __init__(self, prefix: bytes, rest: Any) -> None:
+        self._prefix = memoryview(prefix)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        if self._prefix:
+            n = min(len(b), len(self._prefix))
+            b[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        chunk = self._rest.read(len(b))
+        n = len(chunk)
+        b[:n] = chunk
+        return n
+
+    def close(self) -> None:
+        try:
+            self._rest.close()
+        finally:
+            super().close()
+
+
+class _RangeStream(io.RawIOBase):
+    """Bytes ``[start, end)`` of a plain file."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._pos = start
+        self._end = end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        n = min(len(b), self._end - self._pos)
+        if n <= 0:
+            return 0
+        got = os.preadv(self._fd, [memoryview(b)[:n]], self._pos)
+        self._pos += got
+        return got
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class _Utf16ToUtf8(io.RawIOBase):
+    """Transcode a UTF-16 stream (with BOM) to UTF-8, so the parser and kernels only ever see UTF-8."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder("utf-16")()
+        self._buf = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        while not self._buf and not self._eof:
+            chunk = self._raw.read(1 << 20)
+            if not chunk:
+                self._eof = True
+            try:
+                self._buf = self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+            except UnicodeDecodeError as err:
+                raise ReadError(f"invalid UTF-16 text: {err}") from None
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def _read_exact(stream: Any, n: int) -> bytes:
+    parts = []
+    got = 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            break
+        parts.append(bytes(chunk))
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def open_text_stream(path: str, guessed_compression: str | None) -> tuple[Any, str | None, bool]:
+    """(stream, codec, utf16) of a file's decompressed, UTF-8 (or single-byte) content."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    codec = detect_compression(head, guessed_compression)
+    if guessed_compression and codec != guessed_compression and head:
+        log.info("`%s` is named as %s but its content is %s", os.path.basename(path), guessed_compression,
+                 codec or "not compressed")  # fmt: skip
+    stream = open_decompressed(path, codec)
+    utf16 = False
+    first = _read_exact(stream, 2)
+    if first in UTF16_BOMS:
+        utf16 = True
+        stream = io.BufferedReader(_Utf16ToUtf8(_PrefixedStream(first, stream)), buffer_size=1 << 20)
+    else:
+        stream = _PrefixedStream(first, stream)
+    return stream, codec, utf16
+
+
+def sniff_stream(stream: Any, header_mode: str, null_tokens: tuple[str, ...]) -> tuple[Dialect, bytes]:
+    """Sniff the dialect from the start of ``stream``; returns it with the bytes consumed."""
+    size = SAMPLE_BYTES
+    sample = _read_exact(stream, size)
+    while True:
+        at_eof = len(sample) < size
+        try:
+            return sniff(sample, at_eof, header_mode, null_tokens), sample
+        except NeedMoreSample:
+            if size >= MAX_SAMPLE_BYTES:
+                raise ReadError(
+                    f"no end of the header record in the first {MAX_SAMPLE_BYTES >> 20} MiB"
+                ) from None
+            more = _read_exact(stream, size)
+            sample += more
+            size *= 2
+
+
+def record_boundary(path: str, offset: int, dialect: Dialect, file_size: int) -> int:
+    """The first certain record boundary at or after ``offset`` (``file_size`` if there is none)."""
+    if offset <= dialect.data_start:
+        return dialect.data_start
+    classes = dialect.classes
+    states = initial_hypotheses()
+    pos = offset
+    with open(path, "rb", buffering=0) as fh:
+        while pos < file_size:
+            fh.seek(pos)
+            buf = fh.read(_SCAN_WINDOW)
+            if not buf:
+                break
+            i = find_boundary(np.frombuffer(buf, dtype=np.uint8), classes, TRANSITIONS, states)
+            if i >= 0:
+                return pos + i
+            pos += len(buf)
+    return file_size
+
+
+def _options(dialect: Dialect, block_size: int, handler: Any) -> tuple[Any, Any, Any]:
+    names = list(dialect.names)
+    read = pacsv.ReadOptions(block_size=block_size, column_names=names, use_threads=True, encoding="utf8")
+    parse = pacsv.ParseOptions(
+        delimiter=dialect.delimiter,
+        quote_char=dialect.quote if dialect.quote else False,
+        double_quote=True,
+        escape_char=False,
+        newlines_in_values=True,
+        ignore_empty_lines=True,
+        invalid_row_handler=handler,
+    )
+    convert = pacsv.ConvertOptions(
+        column_types={n: pa.binary() for n in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+        check_utf8=False,
+    )
+    return read, parse, convert
+
+
+class _RaggedCollector:
+    """The parser's invalid-row handler: remembers ragged records so they can be profiled too."""
+
+    def __init__(self, dialect: Dialect, stats: CsvStats) -> None:
+        self.dialect = dialect
+        self.stats = stats
+        self.pending: list[str] = []
+
+    def __call__(self, row: Any) -> str:
+        st = self.stats
+        st.ragged_rows += 1
+        if row.actual_columns > row.expected_columns:
+            st.ragged_long += 1
+        else:
+            st.ragged_short += 1
+        if st.first_ragged_line is None and row.number is not None and row.number >= 0:
+            st.first_ragged_line = row.number
+        self.pending.append(row.text)
+        return "skip"
+
+    def drain(self) -> pa.RecordBatch | None:
+        if not self.pending:
+            return None
+        texts, self.pending = self.pending, []
+        n = len(self.dialect.names)
+        kw: dict[str, Any] = {"delimiter": self.dialect.delimiter, "strict": False}
+        if self.dialect.quote:
+            kw.update(quotechar=self.dialect.quote, doublequote=True)
+        else:
+            kw["quoting"] = pycsv.QUOTE_NONE
+        columns: list[list[bytes | None]] = [[] for _ in range(n)]
+        for text in texts:
+            fields = next(pycsv.reader(io.StringIO(text, newline=""), **kw), [])
+            for j in range(n):
+                columns[j].append(fields[j].encode("utf-8", "surrogateescape") if j < len(fields) else None)
+        arrays = [pa.array(col, type=pa.binary()) for col in columns]
+        return pa.RecordBatch.from_arrays(arrays, names=list(self.dialect.names))
+
+
+def iter_batches(stream: Any, dialect: Dialect, block_size: int, stats: CsvStats) -> Iterator[pa.RecordBatch]:
+    """Record batches (raw binary columns) of a headerless stream of records."""
+    if not dialect.names:
+        # No column at all: an empty file (or blank lines only).
+        return
+    collector = _RaggedCollector(dialect, stats)
+    read, parse, convert = _options(dialect, block_size, collector)
+    reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+        extra = collector.drain()
+        if extra is not None:
+            yield extra
+    extra = collector.drain()
+    if extra is not None:
+        yield extra
+
+
+def ragged_warning(stats: CsvStats) -> str | None:
+    if not stats.ragged_rows:
+        return None
+    parts = []
+    if stats.ragged_long:
+        parts.append(f"{stats.ragged_long} with extra fields (dropped)")
+    if stats.ragged_short:
+        parts.append(f"{stats.ragged_short} with missing fields (null)")
+    where = f"; first at line {stats.first_ragged_line}" if stats.first_ragged_line else ""
+    return f"{stats.ragged_rows} ragged records: {', '.join(parts)}{where}"
+
+
+def is_block_size_error(err: Exception) -> bool:
+    text = str(err).lower()
+    return "straddl" in text or "block size" in text or "block_size" in text
+
+
+def grow_block_size(block_size: int) -> int:
+    if block_size >= MAX_BLOCK_SIZE:
+        raise ReadError(f"a record is larger than {MAX_BLOCK_SIZE >> 20} MiB")
+    return min(block_size * 8, MAX_BLOCK_SIZE)
+
+
+def open_range(path: str, start: int, end: int) -> BinaryIO:
+    return _RangeStream(path, start, end)  # type: ignore[return-value]
+
+
+def prefixed(prefix: bytes, rest: Any) -> Any:
+    return _PrefixedStream(prefix, rest)
+
+
+def _batches_with_stats(
+    table: TableStream, body: Any, dialect: Dialect, block_size: int, line_offset: int | None
+) -> Iterator[pa.RecordBatch]:
+    """The batches, with ragged-record findings written to ``table`` once they are consumed.
+
+    ``line_offset`` turns the parser's line numbers into the file's; None when they cannot be known
+    (a byte range that does not start the file).
+    """
+    stats = CsvStats()
+    try:
+        yield from iter_batches(body, dialect, block_size, stats)
+    except (pa.ArrowInvalid, pa.ArrowException) as err:
+        if is_block_size_error(err):
+            raise RecordTooLarge(f"a record is larger than the {block_size >> 20} MiB block") from None
+        raise ReadError(describe_arrow_error(err)) from None
+    finally:
+        table.ragged_rows = stats.ragged_rows
+        if stats.first_ragged_line is not None:
+            stats.first_ragged_line = None if line_offset is None else stats.first_ragged_line + line_offset
+        warning = ragged_warning(stats)
+        if warning:
+            table.warnings.append(warning)
+
+
+def describe_arrow_error(err: Exception) -> str:
+    """pyarrow's message without its C++ source locations."""
+    text = str(err).strip()
+    lines = [ln for ln in text.splitlines() if not ln.strip().startswith(("/", "In ", "arrow/"))]
+    text = " ".join(lines) or text
+    lower = text.lower()
+    if "gzip" in lower or "zstd" in lower or "lz4" in lower or "bz2" in lower or "decompress" in lower:
+        return f"corrupt or truncated compressed stream: {text}"
+    return text
+
+
+def _details(dialect: Dialect) -> dict[str, Any]:
+    return {"delimiter": dialect.delimiter, "quote": dialect.quote, "header": dialect.header}
+
+
+@register("csv")
+def open_csv_table(ref: FileRef, options: ReadOptions) -> TableStream:
+    """A whole delimited text file, decompressed on the fly."""
+    stream, codec, utf16 = open_text_stream(ref.url, ref.compression)
+    try:
+        dialect, sample = sniff_stream(stream, options.header, options.null_values)
+    except Exception:
+        stream.close()
+        raise
+    body = prefixed(sample[dialect.data_start :], stream)
+    table = TableStream(
+        names=dialect.names,
+        batches=iter(()),
+        file_type="csv",
+        compression=codec,
+        encoding="utf-16" if utf16 else dialect.encoding,
+        details=_details(dialect),
+        close=body.close,
+    )
+    if not sample:
+        table.warnings.append("empty file")
+    elif dialect.encoding != "utf-8":
+        log.info("`%s` is not UTF-8: decoding its text as Windows-1252", ref.rel_path)
+        table.warnings.append("not UTF-8: text decoded as Windows-1252")
+    table.batches = _batches_with_stats(table, body, dialect, options.block_size, 1 if dialect.header else 0)
+    return table
+
+
+def plan_csv_split(ref: FileRef, options: ReadOptions) -> Dialect | None:
+    """The dialect of a plain (uncompressed, single-byte or UTF-8) file that may be split, else None."""
+    stream, codec, utf16 = open_text_stream(ref.url, ref.compression)
+    try:
+        if codec is not None or utf16:
+            return None
+        dialect, _sample = sniff_stream(stream, options.header, options.null_values)
+    finally:
+        stream.close()
+    return dialect if dialect.names else None
+
+
+def open_csv_range(
+    ref: FileRef, dialect: Dialect, start: int, end: int | None, options: ReadOptions
+) -> TableStream:
+    """The records between the certain boundaries at or after ``start`` and ``end`` (None: end of file)."""
+    begin = record_boundary(ref.url, start, dialect, ref.size)
+    stop = ref.size if end is None else record_boundary(ref.url, end, dialect, ref.size)
+    body = open_range(ref.url, begin, max(begin, stop))
+    table = TableStream(
+        names=dialect.names,
+        batches=iter(()),
+        file_type="csv",
+        compression=None,
+        encoding=dialect.encoding,
+        details=_details(dialect),
+        close=body.close,
+    )
+    if dialect.encoding != "utf-8" and start == 0:
+        table.warnings.append("not UTF-8: text decoded as Windows-1252")
+    line_offset = (1 if dialect.header else 0) if start == 0 else None
+    table.batches = _batches_with_stats(table, body, dialect, options.block_size, line_offset)
+    return table
