@@ -1,0 +1,212 @@
+"""Executors: worker processes that report exactly which task they were running, or an inline stand-in.
+
+``ProcessPool`` keeps one pipe per worker and hands each worker one task at a time, so when a worker dies
+(killed, out of memory) the parent knows which task it was running: that task is reported as ``died``
+and the caller decides whether to retry it (on a fresh worker, started on demand).  Workers are forked
+after the parent has compiled or loaded every kernel (``kernels.warmup``), so they start instantly and
+never compile in parallel (parallel first compiles can corrupt Numba's cache).
+
+``InlinePool`` runs tasks in the calling process behind the same interface (``--workers 1``, tiny runs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import signal
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    """The end of one task: ``ok`` with its value, an exception text, or the death of its worker."""
+
+    task_id: int
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    died: bool = False
+    exitcode: int | None = None
+
+
+def _worker_main(conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        task_id, fn, args = msg
+        try:
+            conn.send((task_id, True, fn(*args), None))
+        except BaseException as err:
+            text = f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
+            try:
+                conn.send((task_id, False, None, text))
+            except Exception:
+                return
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        parent, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn: Connection = parent
+        self.task: int | None = None
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.send(None)
+        self.conn.close()
+
+
+def _context() -> Any:
+    # fork: workers inherit the compiled kernels and start in milliseconds.  Elsewhere (macOS, Windows)
+    # spawn, where each worker loads the kernels from Numba's on-disk cache.
+    if sys.platform.startswith("linux"):
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+class ProcessPool:
+    """``size`` worker processes; tasks are queued and handed out one per idle worker."""
+
+    def __init__(self, size: int) -> None:
+        self._ctx = _context()
+        self._size = size
+        self._workers: list[_Worker] = []
+        self._queue: deque[tuple[int, Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._running: dict[int, _Worker] = {}
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(kill=exc[0] is not None)
+
+    def submit(self, task_id: int, fn: Callable[..., Any], *args: Any) -> None:
+        self._queue.append((task_id, fn, args))
+        self._dispatch()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + len(self._running)
+
+    def _dispatch(self) -> None:
+        while self._queue:
+            idle = next((w for w in self._workers if w.task is None), None)
+            if idle is None:
+                if len(self._workers) >= self._size:
+                    return
+                idle = _Worker(self._ctx)
+                self._workers.append(idle)
+            task_id, fn, args = self._queue.popleft()
+            idle.task = task_id
+            self._running[task_id] = idle
+            idle.conn.send((task_id, fn, args))
+
+    def events(self, timeout: float | None = None) -> Iterator[TaskEvent]:
+        """Wait up to ``timeout`` for finished tasks and yield them (nothing on timeout)."""
+        busy = [w for w in self._workers if w.task is not None]
+        if not busy:
+            return
+        ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout)
+        by_handle: dict[Any, _Worker] = {}
+        for w in busy:
+            by_handle[w.conn] = w
+            by_handle[w.proc.sentinel] = w
+        done: list[TaskEvent] = []
+        for worker in {id(by_handle[h]): by_handle[h] for h in ready}.values():
+            done.append(self._collect(worker))
+        self._dispatch()
+        yield from done
+
+    def _collect(self, worker: _Worker) -> TaskEvent:
+        task_id = worker.task
+        assert task_id is not None
+        try:
+            if worker.conn.poll():
+                tid, ok, value, error = worker.conn.recv()
+                worker.task = None
+                del self._running[task_id]
+                return TaskEvent(tid, ok, value, error)
+        except (EOFError, OSError):
+            pass
+        # The worker is gone without an answer.
+        worker.proc.join(timeout=5)
+        code = worker.proc.exitcode
+        self._workers.remove(worker)
+        worker.conn.close()
+        del self._running[task_id]
+        log.warning("a worker process (pid %s) died %s", worker.proc.pid, describe_exit(code))
+        return TaskEvent(
+            task_id, False, died=True, exitcode=code, error=f"worker process died {describe_exit(code)}"
+        )
+
+    def close(self, kill: bool = False) -> None:
+        for w in self._workers:
+            if kill:
+                w.proc.kill()
+            else:
+                w.stop()
+        for w in self._workers:
+            w.proc.join(timeout=5)
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join()
+        self._workers.clear()
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "(still running)"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+        return f"(killed by {name}{hint})"
+    return f"(exit status {code})"
+
+
+class InlinePool:
+    """Runs each task when it is submitted, in this process."""
+
+    def __init__(self) -> None:
+        self._done: deque[TaskEvent] = deque()
+
+    def __enter__(self) -> InlinePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def submit(self, task_id: int, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            self._done.append(TaskEvent(task_id, True, fn(*args)))
+        except Exception as err:
+            self._done.append(
+                TaskEvent(task_id, False, error=f"{type(err).__name__}: {err}\n{traceback.format_exc()}")
+            )
+
+    @property
+    def pending(self) -> int:
+        return len(self._done)
+
+    def events(self, timeout: float | None = None) -> Iterator[TaskEvent]:
+        while self._done:
+            yield self._done.popleft()
