@@ -1,0 +1,219 @@
+"""Turning profiles into the contract's ``sources``, ``tables`` and ``columns`` rows.
+
+This module owns the output schema (names, order, types) and the rules for table names.  It knows
+nothing about how rows are printed or written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import posixpath
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .profile.column import ColumnSummary
+from .scheduler.tasks import FileResult
+
+# (name, Databricks SQL type).  The seed's columns come first, in the seed's order.
+SOURCES_SCHEMA: tuple[tuple[str, str], ...] = (
+    ("source_id", "STRING"),
+    ("source_path", "STRING"),
+    ("source_type", "STRING"),
+    ("extraction_timestamp", "TIMESTAMP"),
+    ("files_found", "INT"),
+    ("total_size_bytes", "BIGINT"),
+    ("tenant_id", "STRING"),
+    ("status", "STRING"),
+    ("files_failed", "INT"),
+    ("duration_ms", "BIGINT"),
+    ("executor_version", "STRING"),
+)
+TABLES_SCHEMA: tuple[tuple[str, str], ...] = (
+    ("source_id", "STRING"),
+    ("table_name", "STRING"),
+    ("file_path", "STRING"),
+    ("file_type", "STRING"),
+    ("row_count", "BIGINT"),
+    ("column_count", "INT"),
+    ("size_bytes", "BIGINT"),
+    ("compression", "STRING"),
+    ("file_count", "INT"),
+    ("partition_columns", "STRING"),
+    ("error", "STRING"),
+    ("encoding", "STRING"),
+    ("warnings", "STRING"),
+)
+COLUMNS_SCHEMA: tuple[tuple[str, str], ...] = (
+    ("source_id", "STRING"),
+    ("table_name", "STRING"),
+    ("column_name", "STRING"),
+    ("data_type", "STRING"),
+    ("position", "INT"),
+    ("is_nullable", "BOOLEAN"),
+    ("sample_values", "STRING"),
+    ("null_count", "BIGINT"),
+    ("distinct_count", "BIGINT"),
+    ("min_value", "STRING"),
+    ("max_value", "STRING"),
+    ("date_format", "STRING"),
+)
+SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
+    "sources": SOURCES_SCHEMA,
+    "tables": TABLES_SCHEMA,
+    "columns": COLUMNS_SCHEMA,
+}
+
+STATUS_COMPLETE = "complete"
+STATUS_PARTIAL = "partial"
+STATUS_FAILED = "failed"
+
+Row = dict[str, Any]
+
+
+def executor_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("nuvyn-executor")
+    except Exception:  # pragma: no cover - running from a source tree without metadata
+        return "unknown"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_source_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Catalog:
+    """The rows of one run.  ``sources`` holds exactly one row."""
+
+    sources: list[Row]
+    tables: list[Row] = field(default_factory=list)
+    columns: list[Row] = field(default_factory=list)
+
+    @property
+    def source(self) -> Row:
+        return self.sources[0]
+
+    @property
+    def source_id(self) -> str:
+        return str(self.source["source_id"])
+
+    @property
+    def failed_tables(self) -> list[Row]:
+        return [t for t in self.tables if t["error"] is not None]
+
+    def rows(self, table: str) -> list[Row]:
+        return {"sources": self.sources, "tables": self.tables, "columns": self.columns}[table]
+
+    def to_dict(self) -> dict[str, list[Row]]:
+        return {name: [_jsonable(r) for r in self.rows(name)] for name in SCHEMAS}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+def _jsonable(row: Row) -> Row:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, dt.datetime):
+            v = v.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        out[k] = v
+    return out
+
+
+def table_names(paths: Sequence[str]) -> dict[str, str]:
+    """A file's name when that is unique within the source, else its relative path."""
+    counts = Counter(posixpath.basename(p) for p in paths)
+    return {p: (posixpath.basename(p) if counts[posixpath.basename(p)] == 1 else p) for p in paths}
+
+
+def _json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def column_row(source_id: str, table_name: str, c: ColumnSummary) -> Row:
+    return {
+        "source_id": source_id,
+        "table_name": table_name,
+        "column_name": c.name,
+        "data_type": c.data_type,
+        "position": c.position,
+        "is_nullable": c.is_nullable,
+        "sample_values": _json_list(c.sample_values),
+        "null_count": c.null_count,
+        "distinct_count": c.distinct_count,
+        "min_value": c.min_value,
+        "max_value": c.max_value,
+        "date_format": c.date_format,
+    }
+
+
+def build_catalog(
+    *,
+    source_id: str,
+    source_path: str,
+    source_type: str,
+    tenant_id: str | None,
+    started: dt.datetime,
+    finished: dt.datetime,
+    results: Sequence[FileResult],
+    prefer_decimal: bool = False,
+) -> Catalog:
+    """Rows for one run from the per-file results (in any order; rows come out sorted by path)."""
+    ordered = sorted(results, key=lambda r: r.rel_path)
+    names = table_names([r.rel_path for r in ordered])
+    tables: list[Row] = []
+    columns: list[Row] = []
+    for r in ordered:
+        name = names[r.rel_path]
+        summaries: list[ColumnSummary] = []
+        if r.profile is not None and r.error is None:
+            summaries = r.profile.finalize(prefer_decimal=prefer_decimal, encoding=r.encoding or "utf-8")
+        tables.append(
+            {
+                "source_id": source_id,
+                "table_name": name,
+                "file_path": r.rel_path,
+                "file_type": r.file_type,
+                "row_count": None if r.error else (r.profile.row_count if r.profile else 0),
+                "column_count": None if r.error else len(summaries),
+                "size_bytes": r.size,
+                "compression": r.compression,
+                "file_count": 1,
+                "partition_columns": _json_list([]),
+                "error": r.error,
+                "encoding": r.encoding,
+                "warnings": _json_list(r.warnings) if r.warnings else None,
+            }
+        )
+        columns.extend(column_row(source_id, name, c) for c in summaries)
+    failed = sum(1 for t in tables if t["error"] is not None)
+    if not tables or failed == 0:
+        status = STATUS_COMPLETE
+    elif failed == len(tables):
+        status = STATUS_FAILED
+    else:
+        status = STATUS_PARTIAL
+    source = {
+        "source_id": source_id,
+        "source_path": source_path,
+        "source_type": source_type,
+        "extraction_timestamp": started,
+        "files_found": len(results),
+        "total_size_bytes": sum(r.size for r in results),
+        "tenant_id": tenant_id,
+        "status": status,
+        "files_failed": failed,
+        "duration_ms": round((finished - started).total_seconds() * 1000),
+        "executor_version": executor_version(),
+    }
+    return Catalog(sources=[source], tables=tables, columns=columns)
