@@ -1,0 +1,116 @@
+"""The ``nuvyn-executor`` command: a Click group over the engine, and the mapping of errors to exit codes.
+
+Exit status: 0 every file profiled (and written); 3 some files failed or the database write failed (the
+JSON is still printed); 2 a usage or configuration error (one line, no traceback); 1 anything else.
+``--debug`` shows the traceback of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from ..engine.errors import ConfigurationError, ExecutorError
+from ..engine.redact import RedactingFilter, redact_text
+from ..engine.settings import ENV_LOG_LEVEL
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+
+PROG = "nuvyn-executor"
+
+
+def configure_logging(verbosity: int, level_name: str | None = None) -> None:
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    if level_name:
+        level = getattr(logging, level_name.upper())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger("nuvyn_executor")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+class _Group(click.Group):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # list each task once, under its canonical (underscore) name
+        rows = [(n, c.get_short_help_str()) for n, c in self.commands.items() if "-" not in n]
+        if rows:
+            with formatter.section("Tasks"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="nuvyn-executor", prog_name=PROG)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    envvar=ENV_LOG_LEVEL,
+    show_envvar=True,
+    help="Log level on stderr (overrides -v/-q).",
+)
+@click.option("--debug", is_flag=True, envvar="EXECUTOR_DEBUG", show_envvar=True,
+              help="Show tracebacks of unexpected errors.")  # fmt: skip
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, log_level: str | None, debug: bool) -> None:
+    """Profile data files into a catalog of tables and columns.
+
+    stdout carries exactly one JSON document (or the summary); progress and logs go to stderr.
+    """
+    ctx.obj = {"debug": debug}
+    configure_logging(-1 if quiet else verbose, log_level)
+
+
+def _register() -> None:
+    from .commands.metadata_extraction import metadata_extraction
+
+    cli.add_command(metadata_extraction, "metadata_extraction")
+    cli.add_command(metadata_extraction, "metadata-extraction")
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and exit with the contract's status."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
+    except ConfigurationError as exc:
+        click.echo(f"{PROG}: error: {exc}", err=True)
+        code = EXIT_USAGE
+    except ExecutorError as exc:
+        if debug:
+            raise
+        click.echo(f"{PROG}: error: {exc}", err=True)
+        code = EXIT_INTERNAL
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = 130
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"{PROG}: internal error: {type(exc).__name__}: {redact_text(str(exc))} "
+                   "(run with --debug for the traceback)", err=True)  # fmt: skip
+        code = EXIT_INTERNAL
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
