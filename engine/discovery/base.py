@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol
 
 #: File name suffixes of compressed files, and the codec each names.
 COMPRESSION_SUFFIXES = {
@@ -95,3 +97,38 @@ def matches(rel_path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -
     if include and not any(hit(p) for p in include):
         return False
     return not any(hit(p) for p in exclude)
+
+
+class FileSystem(Protocol):
+    """How readers get at a file's bytes, wherever it lives (one implementation per store)."""
+
+    def read_range(self, url: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset`` (fewer at the end of the file)."""
+
+    def open_stream(self, url: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        """A sequential stream of bytes ``[start, end)`` (``end`` None: to the end of the file)."""
+
+    def open_random(self, url: str) -> Any:
+        """A seekable file object (or a ``pyarrow.NativeFile``) for formats that read footers first."""
+
+
+_FILESYSTEMS: list[tuple[Callable[[str], bool], Callable[[], FileSystem]]] = []
+_instances: dict[int, FileSystem] = {}
+
+
+def register_filesystem(accepts: Callable[[str], bool], factory: Callable[[], FileSystem]) -> None:
+    """Register a store; the first whose ``accepts(url)`` is true serves a URL.  Local paths are the default."""
+    _FILESYSTEMS.insert(0, (accepts, factory))
+
+
+def filesystem_for(url: str) -> FileSystem:
+    """The store that serves ``url`` (one instance per store per process: workers open their own clients)."""
+    for i, (accepts, factory) in enumerate(_FILESYSTEMS):
+        if accepts(url):
+            fs = _instances.get(i)
+            if fs is None:
+                fs = _instances[i] = factory()
+            return fs
+    from .local import LOCAL
+
+    return LOCAL

@@ -8,10 +8,14 @@ cannot be stat-ed or opened becomes a ``FileRef`` with ``error`` set, so it show
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import stat
 from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import pyarrow as pa
 
 from ..errors import SourceNotFoundError
 from .base import FileRef, guess_format, is_hidden, matches
@@ -122,3 +126,50 @@ def _walk(
             continue
         seen_files.add(fkey)
         yield _file_ref(entry.path, child_rel, child_st, fmt, compression)
+
+
+class _RangeStream(io.RawIOBase):
+    """Bytes ``[start, end)`` of a local file, read with ``pread`` (no shared file position)."""
+
+    def __init__(self, path: str, start: int, end: int | None) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._pos = start
+        self._end = end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        n = len(b) if self._end is None else min(len(b), self._end - self._pos)
+        if n <= 0:
+            return 0
+        got = os.preadv(self._fd, [memoryview(b)[:n]], self._pos)
+        self._pos += got
+        return got
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class LocalFileSystem:
+    """Local files, including FUSE mounts such as ``/dbfs``."""
+
+    def read_range(self, url: str, offset: int, length: int) -> bytes:
+        fd = os.open(url, os.O_RDONLY)
+        try:
+            return os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+
+    def open_stream(self, url: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        if start == 0 and end is None:
+            return pa.OSFile(url, "rb")  # type: ignore[return-value]
+        return _RangeStream(url, start, end)  # type: ignore[return-value]
+
+    def open_random(self, url: str) -> Any:
+        return pa.OSFile(url, "rb")
+
+
+LOCAL = LocalFileSystem()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..discovery.base import UNKNOWN, FileRef
+from ..discovery.base import UNKNOWN, FileRef, filesystem_for
 from ..errors import UnsupportedFormatError
 from . import csv_reader as _csv_reader  # noqa: F401  (registers "csv")
 from .base import ReadOptions, RecordTooLarge, TableStream, opener_for, registered_formats
@@ -35,8 +35,7 @@ def sniff_format(head: bytes, guessed: str) -> str:
 
 def detect_format(ref: FileRef) -> tuple[str, str | None]:
     """(format, codec) of a file from its content, falling back to its name."""
-    with open(ref.url, "rb") as fh:
-        raw = fh.read(8)
+    raw = filesystem_for(ref.url).read_range(ref.url, 0, 8)
     codec = detect_compression(raw, ref.compression)
     head = raw
     if codec is not None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import lzma
-from typing import BinaryIO
+from typing import Any
 
 import pyarrow as pa
 
+from ..discovery.base import filesystem_for
 from ..errors import ReadError
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -38,8 +39,8 @@ def detect_compression(head: bytes, guessed: str | None) -> str | None:
 class _LzmaStream(io.RawIOBase):
     """``lzma`` decompression as a raw stream with errors translated to ``ReadError``."""
 
-    def __init__(self, path: str) -> None:
-        self._f = lzma.open(path, "rb")  # noqa: SIM115  (closed in close())
+    def __init__(self, raw: Any) -> None:
+        self._f = lzma.LZMAFile(raw, "rb")  # noqa: SIM115  (closed in close())
 
     def readable(self) -> bool:
         return True
@@ -55,18 +56,18 @@ class _LzmaStream(io.RawIOBase):
         super().close()
 
 
-def open_decompressed(path: str, codec: str | None) -> BinaryIO | pa.NativeFile:
-    """A sequential byte stream of the file's (decompressed) contents."""
+def decompressed(raw: Any, codec: str | None) -> Any:
+    """A sequential stream of the decompressed bytes of ``raw`` (itself a sequential byte stream)."""
     if codec is None:
-        return pa.OSFile(path, "rb")
+        return raw
     if codec == "xz":
-        return io.BufferedReader(_LzmaStream(path), buffer_size=1 << 20)
+        return io.BufferedReader(_LzmaStream(raw), buffer_size=1 << 20)
     try:
-        return pa.CompressedInputStream(pa.OSFile(path, "rb"), codec)
+        return pa.CompressedInputStream(raw, codec)
     except (pa.ArrowNotImplementedError, ValueError) as err:
         raise ReadError(f"{codec} decompression is not available in this pyarrow build: {err}") from None
 
 
-def read_head(path: str, n: int = 8) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(n)
+def open_decompressed(url: str, codec: str | None) -> Any:
+    """A sequential byte stream of a file's (decompressed) contents, from whichever store holds it."""
+    return decompressed(filesystem_for(url).open_stream(url), codec)

@@ -18,16 +18,15 @@ import codecs
 import csv as pycsv
 import io
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..discovery.base import FileRef
+from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
 from ..kernels.csv_scan import TRANSITIONS, find_boundary, initial_hypotheses
 from .base import ReadOptions, RecordTooLarge, TableStream, register
@@ -82,31 +81,6 @@ class _PrefixedStream(io.RawIOBase):
             super().close()
 
 
-class _RangeStream(io.RawIOBase):
-    """Bytes ``[start, end)`` of a plain file."""
-
-    def __init__(self, path: str, start: int, end: int) -> None:
-        self._fd = os.open(path, os.O_RDONLY)
-        self._pos = start
-        self._end = end
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:  # type: ignore[override]
-        n = min(len(b), self._end - self._pos)
-        if n <= 0:
-            return 0
-        got = os.preadv(self._fd, [memoryview(b)[:n]], self._pos)
-        self._pos += got
-        return got
-
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
-
-
 class _Utf16ToUtf8(io.RawIOBase):
     """Transcode a UTF-16 stream (with BOM) to UTF-8, so the parser and kernels only ever see UTF-8."""
 
@@ -146,15 +120,14 @@ def _read_exact(stream: Any, n: int) -> bytes:
     return b"".join(parts)
 
 
-def open_text_stream(path: str, guessed_compression: str | None) -> tuple[Any, str | None, bool]:
+def open_text_stream(ref: FileRef) -> tuple[Any, str | None, bool]:
     """(stream, codec, utf16) of a file's decompressed, UTF-8 (or single-byte) content."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    codec = detect_compression(head, guessed_compression)
-    if guessed_compression and codec != guessed_compression and head:
-        log.info("`%s` is named as %s but its content is %s", os.path.basename(path), guessed_compression,
+    head = filesystem_for(ref.url).read_range(ref.url, 0, 8)
+    codec = detect_compression(head, ref.compression)
+    if ref.compression and codec != ref.compression and head:
+        log.info("`%s` is named as %s but its content is %s", ref.rel_path, ref.compression,
                  codec or "not compressed")  # fmt: skip
-    stream = open_decompressed(path, codec)
+    stream = open_decompressed(ref.url, codec)
     utf16 = False
     first = _read_exact(stream, 2)
     if first in UTF16_BOMS:
@@ -183,24 +156,25 @@ def sniff_stream(stream: Any, header_mode: str, null_tokens: tuple[str, ...]) ->
             size *= 2
 
 
-def record_boundary(path: str, offset: int, dialect: Dialect, file_size: int) -> int:
-    """The first certain record boundary at or after ``offset`` (``file_size`` if there is none)."""
+def record_boundary(ref: FileRef, offset: int, dialect: Dialect) -> int:
+    """The first certain record boundary at or after ``offset`` (the file size if there is none)."""
     if offset <= dialect.data_start:
         return dialect.data_start
+    fs = filesystem_for(ref.url)
     classes = dialect.classes
     states = initial_hypotheses()
     pos = offset
-    with open(path, "rb", buffering=0) as fh:
-        while pos < file_size:
-            fh.seek(pos)
-            buf = fh.read(_SCAN_WINDOW)
-            if not buf:
-                break
-            i = find_boundary(np.frombuffer(buf, dtype=np.uint8), classes, TRANSITIONS, states)
-            if i >= 0:
-                return pos + i
-            pos += len(buf)
-    return file_size
+    window = _SCAN_WINDOW >> 4  # boundaries are usually within a line or two: start small
+    while pos < ref.size:
+        buf = fs.read_range(ref.url, pos, window)
+        if not buf:
+            break
+        i = find_boundary(np.frombuffer(buf, dtype=np.uint8), classes, TRANSITIONS, states)
+        if i >= 0:
+            return pos + i
+        pos += len(buf)
+        window = min(window * 4, _SCAN_WINDOW)
+    return ref.size
 
 
 def _options(dialect: Dialect, block_size: int, handler: Any) -> tuple[Any, Any, Any]:
@@ -306,10 +280,6 @@ def grow_block_size(block_size: int) -> int:
     return min(block_size * 8, MAX_BLOCK_SIZE)
 
 
-def open_range(path: str, start: int, end: int) -> BinaryIO:
-    return _RangeStream(path, start, end)  # type: ignore[return-value]
-
-
 def prefixed(prefix: bytes, rest: Any) -> Any:
     return _PrefixedStream(prefix, rest)
 
@@ -356,7 +326,7 @@ def _details(dialect: Dialect) -> dict[str, Any]:
 @register("csv")
 def open_csv_table(ref: FileRef, options: ReadOptions) -> TableStream:
     """A whole delimited text file, decompressed on the fly."""
-    stream, codec, utf16 = open_text_stream(ref.url, ref.compression)
+    stream, codec, utf16 = open_text_stream(ref)
     try:
         dialect, sample = sniff_stream(stream, options.header, options.null_values)
     except Exception:
@@ -383,7 +353,7 @@ def open_csv_table(ref: FileRef, options: ReadOptions) -> TableStream:
 
 def plan_csv_split(ref: FileRef, options: ReadOptions) -> Dialect | None:
     """The dialect of a plain (uncompressed, single-byte or UTF-8) file that may be split, else None."""
-    stream, codec, utf16 = open_text_stream(ref.url, ref.compression)
+    stream, codec, utf16 = open_text_stream(ref)
     try:
         if codec is not None or utf16:
             return None
@@ -397,9 +367,9 @@ def open_csv_range(
     ref: FileRef, dialect: Dialect, start: int, end: int | None, options: ReadOptions
 ) -> TableStream:
     """The records between the certain boundaries at or after ``start`` and ``end`` (None: end of file)."""
-    begin = record_boundary(ref.url, start, dialect, ref.size)
-    stop = ref.size if end is None else record_boundary(ref.url, end, dialect, ref.size)
-    body = open_range(ref.url, begin, max(begin, stop))
+    begin = record_boundary(ref, start, dialect)
+    stop = ref.size if end is None else record_boundary(ref, end, dialect)
+    body = filesystem_for(ref.url).open_stream(ref.url, begin, max(begin, stop))
     table = TableStream(
         names=dialect.names,
         batches=iter(()),
