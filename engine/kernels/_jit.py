@@ -27,6 +27,9 @@ _POLICY = {"nogil": True, "cache": True, "error_model": "numpy", "_nrt": False}
 JIT_ENABLED: bool = not _numba_config.DISABLE_JIT
 
 
+_NOT_KERNEL_SOURCES = {"reference.py", "warmup.py", "__init__.py"}  # no compiled code in these
+
+
 def _install_package_stamp() -> None:
     """Key the on-disk cache of every kernel on the sources of the whole kernels package.
 
@@ -43,7 +46,7 @@ def _install_package_stamp() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     digest = hashlib.sha256()
     for name in sorted(os.listdir(here)):
-        if name.endswith(".py"):
+        if name.endswith(".py") and name not in _NOT_KERNEL_SOURCES:
             with open(os.path.join(here, name), "rb") as fh:
                 digest.update(name.encode() + b"\0" + fh.read())
     stamp = digest.hexdigest()

@@ -98,6 +98,33 @@ _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtyp
 _STRING_RESULT = (T_STRING, 0, 0.0, 0, 0, 0, 0, 0)
 
 
+# Exact powers of ten: with a mantissa below 2**53 and |exponent| <= 22 one multiplication or division
+# is correctly rounded (Clinger's fast path); beyond that the steps below are deterministic.
+POW10 = np.array([10.0**i for i in range(23)])
+
+
+@njit
+def scale_pow10(v: float, e: int) -> float:
+    """``v * 10**e`` the same way in every process (and in ``reference.scale_pow10``)."""
+    if v == 0.0:
+        return 0.0
+    if e > 400:
+        return np.inf
+    if e < -400:
+        return 0.0
+    while e > 22:
+        v *= 1e22
+        e -= 22
+    while e < -22:
+        v /= 1e22
+        e += 22
+    if e > 0:
+        v *= POW10[e]
+    elif e < 0:
+        v /= POW10[-e]
+    return v
+
+
 @njit
 def _isdigit(c: int) -> bool:
     return 48 <= c <= 57
@@ -232,9 +259,10 @@ def _time_part(data: np.ndarray, p: int, b: int) -> tuple[bool, int]:
                 return False, 0
             p += 3
             om = 0
-            if p < b and data[p] == 58:
+            colon = p < b and data[p] == 58
+            if colon:
                 p += 1
-            if p < b:
+            if p < b or colon:
                 om, n = _digits(data, p, b, 2)
                 if n != 2:
                     return False, 0
@@ -451,17 +479,7 @@ def _number(data: np.ndarray, a: int, b: int):
         code = T_BIGNUM
     else:
         code = T_DOUBLE
-    dv = float(mant)
-    if dexp > 0:
-        if dexp > 400:
-            dv = np.inf if dv != 0.0 else 0.0
-        else:
-            dv = dv * 10.0**dexp
-    elif dexp < 0:
-        if dexp < -400:
-            dv = 0.0
-        else:
-            dv = dv / 10.0 ** (-dexp)
+    dv = scale_pow10(float(mant), dexp)
     if neg:
         dv = -dv
     return (code, 0, dv, 0, 0, 0, int_digits, n_frac)

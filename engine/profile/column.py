@@ -101,7 +101,7 @@ class ColumnProfile:
         blank = ColumnProfile.zero(self.name, self.position, self.sample_size)
         return dataclasses.replace(
             self,
-            flags=self.flags | T_STRING,
+            flags=T_STRING,
             fmt_mask=blank.fmt_mask,
             fmt_min=blank.fmt_min,
             fmt_max=blank.fmt_max,

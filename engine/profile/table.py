@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,9 +23,11 @@ class ProfileOptions:
     null_tokens: tuple[str, ...] = DEFAULT_NULL_TOKENS
     prefer_decimal: bool = False
 
-    @property
-    def seed_mix(self) -> np.uint64:
-        return np.uint64(fmix64_py(self.seed ^ 0x2545F4914F6CDD1D))
+    def column_seed_mix(self, column: str) -> np.uint64:
+        """What sample priorities of ``column`` are mixed with: the seed and the column's name, so that
+        columns holding the same values do not all show the same sample."""
+        name_hash = int.from_bytes(hashlib.blake2b(column.encode("utf-8"), digest_size=8).digest(), "little")
+        return np.uint64(fmix64_py(self.seed ^ 0x2545F4914F6CDD1D ^ name_hash))
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class TableTracker:
         self.options = options
         self._columns = [ColumnTracker(n, i, options.sample_size) for i, n in enumerate(self.names)]
         self._tokens = pack_tokens(options.null_tokens)
-        self._seed_mix = options.seed_mix
+        self._seed_mixes = [options.column_seed_mix(n) for n in self.names]
         self.row_count = 0
         self.ragged_rows = 0
         self.warnings: set[str] = set()
@@ -76,8 +79,8 @@ class TableTracker:
         if batch.num_columns != len(self._columns):
             raise ValueError(f"batch has {batch.num_columns} columns, the table {len(self._columns)}")
         self.row_count += batch.num_rows
-        for tracker, arr in zip(self._columns, batch.columns):
-            tracker.update(arr, self._tokens, self._seed_mix)
+        for tracker, arr, mix in zip(self._columns, batch.columns, self._seed_mixes):
+            tracker.update(arr, self._tokens, mix)
 
     def view(self) -> TableProfile:
         return TableProfile(

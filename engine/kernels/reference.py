@@ -1,0 +1,381 @@
+"""Plain-Python twins of the kernels, for the property tests (and as a baseline in benchmarks).
+
+Written from the definitions, with regular expressions, ``datetime`` and Python integers, not by
+transcribing the kernels.  Never called on a production path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+
+from .sketches import EXACT_LIMIT, HLL_M, HLL_P
+from .types import (
+    F_D_MON_Y,
+    F_DMY_DOT,
+    F_ISO,
+    F_MDY_DASH,
+    F_MDY_SLASH,
+    F_MON_D_Y,
+    F_YMD_SLASH,
+    T_BIGNUM,
+    T_DATE,
+    T_DOUBLE,
+    T_FALSE,
+    T_INT32,
+    T_INT64,
+    T_STRING,
+    T_TIMESTAMP,
+    T_TRUE,
+)
+
+M64 = (1 << 64) - 1
+SEED = 0x9E3779B97F4A7C15
+
+
+def _rotl(x: int, r: int) -> int:
+    return ((x << r) | (x >> (64 - r))) & M64
+
+
+def fmix64(k: int) -> int:
+    k ^= k >> 33
+    k = (k * 0xFF51AFD7ED558CCD) & M64
+    k ^= k >> 33
+    k = (k * 0xC4CEB9FE1A85EC53) & M64
+    return k ^ (k >> 33)
+
+
+def _mix(w: int) -> int:
+    w = (w * 0x87C37B91114253D5) & M64
+    w = _rotl(w, 31)
+    return (w * 0x4CF5AD432745937F) & M64
+
+
+def hash_bytes(value: bytes) -> int:
+    """The definition in ``hashing``'s docstring."""
+    n = len(value)
+    h = SEED ^ n
+    full = n - n % 8
+    for i in range(0, full, 8):
+        h ^= _mix(int.from_bytes(value[i : i + 8], "little"))
+        h = (_rotl(h, 27) * 5 + 0x52DCE729) & M64
+    if full < n:
+        h ^= _mix(int.from_bytes(value[full:], "little"))
+    return fmix64(h) or 1
+
+
+# --- nulls ----------------------------------------------------------------------------------------------
+
+
+def trim(value: bytes) -> bytes:
+    return value.strip(b" \t")
+
+
+def is_null(value: bytes | None, tokens: Iterable[str]) -> bool:
+    if value is None:
+        return True
+    t = trim(value)
+    return not t or t in {tok.strip(" \t").encode() for tok in tokens}
+
+
+# --- classification -------------------------------------------------------------------------------------
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"]  # fmt: skip
+_US_DAY = 86_400_000_000
+_EPOCH = dt.date(1970, 1, 1)
+STRING_RESULT = (T_STRING, 0, 0.0, 0, 0, 0, 0, 0)
+
+
+def month_number(word: str) -> int:
+    """1..12 for an English month name or 3-letter abbreviation (or "sept"), any case; 0 otherwise."""
+    w = word.lower()
+    for i, name in enumerate(_MONTHS):
+        if w in (name, name[:3]) or (i == 8 and w == "sept"):
+            return i + 1
+    return 0
+
+
+def _days(y: int, m: int, d: int) -> int | None:
+    try:
+        return (dt.date(y, m, d) - _EPOCH).days
+    except ValueError:
+        return None
+
+
+_TIME = re.compile(
+    r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)? ?(?:([AaPp])[Mm])?(Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def _time_us(text: str) -> int | None:
+    m = _TIME.fullmatch(text)
+    if not m:
+        return None
+    hh, mi = int(m[1]), int(m[2])
+    ss = int(m[3]) if m[3] else 0
+    frac = int((m[4] or "0")[:6].ljust(6, "0"))
+    if m[5]:
+        if not 1 <= hh <= 12:
+            return None
+        hh = hh % 12 + (12 if m[5] in "Pp" else 0)
+    if hh > 23 or mi > 59 or ss > 59:
+        return None
+    offset = 0
+    zone = m[6]
+    if zone and zone != "Z":
+        digits = zone[1:].replace(":", "")
+        oh, om = int(digits[:2]), int(digits[2:] or 0)
+        if oh > 18 or om > 59:
+            return None
+        offset = (oh * 3600 + om * 60) * 1_000_000 * (-1 if zone[0] == "+" else 1)
+    return (hh * 3600 + mi * 60 + ss) * 1_000_000 + frac + offset
+
+
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "iso"),
+    (re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"), "ymd_slash"),
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), "slash"),
+    (re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})"), "dash"),
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), "dot"),
+    (re.compile(r"([A-Za-z]{3,9})(\.?) (\d{1,2}),? (\d{4})"), "mon_d_y"),
+    (re.compile(r"(\d{1,2})([ -])([A-Za-z]{3,9})(\.?)\2(\d{4})"), "d_mon_y"),
+]
+
+
+def _date_candidates(head: str) -> list[tuple[int, int]]:
+    """(format, days) for every format the date text is valid under."""
+    for pattern, kind in _DATE_PATTERNS:
+        m = pattern.fullmatch(head)
+        if not m:
+            continue
+        out: list[tuple[int, int | None]] = []
+        if kind == "iso":
+            out = [(F_ISO, _days(int(m[1]), int(m[2]), int(m[3])))]
+        elif kind == "ymd_slash":
+            out = [(F_YMD_SLASH, _days(int(m[1]), int(m[2]), int(m[3])))]
+        elif kind in ("slash", "dash"):
+            a, b, y = int(m[1]), int(m[2]), int(m[3])
+            first = F_MDY_SLASH if kind == "slash" else F_MDY_DASH
+            out = [(first, _days(y, a, b)), (first + 1, _days(y, b, a))]
+        elif kind == "dot":
+            out = [(F_DMY_DOT, _days(int(m[3]), int(m[2]), int(m[1])))]
+        elif kind == "mon_d_y":
+            if m[2] and len(m[1]) > 4:
+                return []
+            mon = month_number(m[1])
+            out = [(F_MON_D_Y, _days(int(m[4]), mon, int(m[3])) if mon else None)]
+        else:
+            if m[4] and len(m[3]) > 4:
+                return []
+            mon = month_number(m[3])
+            out = [(F_D_MON_Y, _days(int(m[5]), mon, int(m[1])) if mon else None)]
+        return [(f, d) for f, d in out if d is not None]
+    return []
+
+
+def _temporal(text: str) -> tuple | None:
+    for i in range(len(text), 0, -1):
+        head, tail = text[:i], text[i:]
+        if tail and tail[0] not in "T ":
+            continue
+        cands = _date_candidates(head)
+        if not cands:
+            continue
+        if not tail:
+            code, extra = T_DATE, 0
+        else:
+            us = _time_us(tail[1:].lstrip(" "))
+            if us is None:
+                return None
+            code, extra = T_TIMESTAMP, us
+        mask = 0
+        for f, _ in cands:
+            mask |= 1 << f
+        lo = cands[0][1] * _US_DAY + extra
+        hi = cands[-1][1] * _US_DAY + extra
+        return (code, 0, 0.0, mask, lo, hi, 0, 0)
+    return None
+
+
+_NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+
+
+def scale_pow10(v: float, e: int) -> float:
+    if v == 0.0:
+        return 0.0
+    if e > 400:
+        return float("inf")
+    if e < -400:
+        return 0.0
+    while e > 22:
+        v *= 1e22
+        e -= 22
+    while e < -22:
+        v /= 1e22
+        e += 22
+    if e > 0:
+        v *= 10.0**e
+    elif e < 0:
+        v /= 10.0 ** (-e)
+    return v
+
+
+def _number(text: str) -> tuple:
+    m = _NUMBER.fullmatch(text)
+    if not m:
+        return STRING_RESULT
+    sign, ip, fp, exp = m[1], m[2], m[3], m[4]
+    has_point = fp is not None
+    fp = fp or ""
+    if not ip and not fp:
+        return STRING_RESULT
+    if len(ip) > 1 and ip[0] == "0":
+        return STRING_RESULT
+    if not has_point and exp is None:
+        v = int(sign + ip)
+        if -(2**31) <= v < 2**31:
+            return (T_INT32, v, float(v), 0, 0, 0, len(ip) if ip != "0" else 0, 0)
+        if -(2**63) <= v < 2**63:
+            return (T_INT64, v, float(v), 0, 0, 0, len(ip), 0)
+        code = T_BIGNUM
+    else:
+        code = T_DOUBLE
+    digits = (ip + fp).lstrip("0")
+    dexp = -len(fp)
+    sig = digits[:19]
+    dexp += len(digits) - len(sig)
+    e = 0
+    if exp is not None:
+        digs = exp.lstrip("+-")
+        e = (999999 if len(digs) > 6 else int(digs)) * (
+            -1 if exp.startswith("-") else 1
+        )  # saturates as the kernel
+    value = scale_pow10(float(int(sig or "0")), dexp + e)
+    if sign == "-":
+        value = -value
+    int_digits = -1 if exp is not None else (0 if ip in ("", "0") else len(ip))
+    return (code, 0, value, 0, 0, 0, int_digits, len(fp))
+
+
+def classify(value: bytes) -> tuple:
+    """The twin of ``types.classify`` for one trimmed, non-null value."""
+    try:
+        text = value.decode("ascii")
+    except UnicodeDecodeError:
+        return STRING_RESULT
+    if text.lower() == "true":
+        return (T_TRUE, 1, 0.0, 0, 0, 0, 0, 0)
+    if text.lower() == "false":
+        return (T_FALSE, 0, 0.0, 0, 0, 0, 0, 0)
+    r = _temporal(text)
+    if r is not None:
+        return r
+    if text[:1].isalpha():
+        return STRING_RESULT
+    return _number(text)
+
+
+# --- a whole column -------------------------------------------------------------------------------------
+
+
+def hll_registers(hashes: Iterable[int]) -> bytes:
+    regs = bytearray(HLL_M)
+    q = 64 - HLL_P
+    for h in hashes:
+        idx = h >> q
+        w = (h << HLL_P) & M64
+        rank = min(64 - w.bit_length(), q) + 1 if w else q + 1
+        regs[idx] = max(regs[idx], rank)
+    return bytes(regs)
+
+
+def profile_values(
+    values: Sequence[bytes | None],
+    *,
+    name: str = "c",
+    position: int = 0,
+    tokens: Sequence[str] = (),
+    seed_mix: int = 0,
+    sample_size: int = 5,
+):
+    """The ``ColumnProfile`` the kernels must produce for these values (in one chunk or many)."""
+    import numpy as np
+
+    from ..profile._math import string_forever
+    from ..profile.column import ColumnProfile
+    from .types import ALL_FORMATS, N_FORMATS
+
+    nulls = 0
+    flags = 0
+    fmt = ALL_FORMATS
+    fmin = [2**63 - 1] * N_FORMATS
+    fmax = [-(2**63)] * N_FORMATS
+    imin, imax = 2**63 - 1, -(2**63)
+    int_digits = frac_digits = 0
+    has_exp = False
+    dmin = dmax = None
+    hashes: set[int] = set()
+    raw_values: list[bytes] = []
+    for v in values:
+        if is_null(v, tokens):
+            nulls += 1
+            continue
+        assert v is not None
+        raw_values.append(v)
+        hashes.add(hash_bytes(v))
+        code, iv, dv, mask, lo, hi, nint, nfrac = classify(trim(v))
+        flags |= code
+        if code & (T_INT32 | T_INT64):
+            imin, imax = min(imin, iv), max(imax, iv)
+            int_digits = max(int_digits, nint)
+        elif code & (T_DOUBLE | T_BIGNUM):
+            key = (dv, trim(v))
+            dmin = key if dmin is None or key < dmin else dmin
+            if dmax is None or dv > dmax[0] or (dv == dmax[0] and trim(v) < dmax[1]):
+                dmax = key
+            if nint < 0:
+                has_exp = True
+            else:
+                int_digits = max(int_digits, nint)
+            frac_digits = max(frac_digits, nfrac)
+        elif mask:
+            fmt &= mask
+            bits = [f for f in range(N_FORMATS) if mask >> f & 1]
+            for j, f in enumerate(bits):
+                us = lo if j == 0 else hi
+                fmin[f], fmax[f] = min(fmin[f], us), max(fmax[f], us)
+    if len(hashes) <= EXACT_LIMIT:
+        hashes_b, registers = np.array(sorted(hashes), dtype=np.uint64).tobytes(), None
+    else:
+        hashes_b, registers = None, hll_registers(hashes)
+    samples: dict[int, bytes] = {}
+    for v in raw_values:
+        samples.setdefault(fmix64(hash_bytes(v) ^ seed_mix), v)
+    profile = ColumnProfile(
+        name=name,
+        position=position,
+        count=len(values),
+        null_count=nulls,
+        flags=flags,
+        fmt_mask=fmt,
+        fmt_min=tuple(fmin),
+        fmt_max=tuple(fmax),
+        imin=imin,
+        imax=imax,
+        int_digits=int_digits,
+        frac_digits=frac_digits,
+        has_exp=has_exp,
+        dmin=dmin,
+        dmax=dmax,
+        smin=min(raw_values) if raw_values else None,
+        smax=max(raw_values) if raw_values else None,
+        hashes=hashes_b,
+        registers=registers,
+        samples=tuple(sorted(samples.items())[:sample_size]),
+        sample_size=sample_size,
+    )
+    if string_forever(flags, fmt):
+        profile = profile.canonical()
+    return profile
