@@ -136,6 +136,17 @@ def table_names(paths: Sequence[str]) -> dict[str, str]:
     return {p: (posixpath.basename(p) if counts[posixpath.basename(p)] == 1 else p) for p in paths}
 
 
+def ragged_warning(long: int, short: int) -> str | None:
+    if not long and not short:
+        return None
+    parts = []
+    if long:
+        parts.append(f"{long} with extra fields (dropped)")
+    if short:
+        parts.append(f"{short} with missing fields (null)")
+    return f"{long + short} ragged records: {', '.join(parts)}"
+
+
 def _json_list(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
@@ -176,8 +187,12 @@ def build_catalog(
     for r in ordered:
         name = names[r.rel_path]
         summaries: list[ColumnSummary] = []
+        warnings = list(r.warnings)
         if r.profile is not None and r.error is None:
             summaries = r.profile.finalize(prefer_decimal=prefer_decimal, encoding=r.encoding or "utf-8")
+            ragged = ragged_warning(r.profile.ragged_long, r.profile.ragged_short)
+            if ragged:
+                warnings.append(ragged)
         tables.append(
             {
                 "source_id": source_id,
@@ -192,7 +207,7 @@ def build_catalog(
                 "partition_columns": _json_list([]),
                 "error": r.error,
                 "encoding": r.encoding,
-                "warnings": _json_list(r.warnings) if r.warnings else None,
+                "warnings": _json_list(warnings) if warnings else None,
             }
         )
         columns.extend(column_row(source_id, name, c) for c in summaries)

@@ -112,4 +112,6 @@ def metadata_extraction(
     log.info(
         "%s: %d file(s), %d failed, %d ms", s["status"], s["files_found"], s["files_failed"], s["duration_ms"]
     )
+    if code:
+        click.get_current_context().exit(code)
     return code

@@ -36,8 +36,13 @@ class TableProfile:
 
     columns: tuple[ColumnProfile, ...] = ()
     row_count: int = 0
-    ragged_rows: int = 0
+    ragged_long: int = 0  # records with more fields than columns (counted in row_count)
+    ragged_short: int = 0  # records with fewer fields than columns (counted in row_count)
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ragged_rows(self) -> int:
+        return self.ragged_long + self.ragged_short
 
     @classmethod
     def zero(cls) -> TableProfile:
@@ -52,7 +57,8 @@ class TableProfile:
         return TableProfile(
             columns=columns,
             row_count=self.row_count + other.row_count,
-            ragged_rows=self.ragged_rows + other.ragged_rows,
+            ragged_long=self.ragged_long + other.ragged_long,
+            ragged_short=self.ragged_short + other.ragged_short,
             warnings=tuple(sorted(set(self.warnings) | set(other.warnings))),
         )
 
@@ -72,7 +78,8 @@ class TableTracker:
         self._tokens = pack_tokens(options.null_tokens)
         self._seed_mixes = [options.column_seed_mix(n) for n in self.names]
         self.row_count = 0
-        self.ragged_rows = 0
+        self.ragged_long = 0
+        self.ragged_short = 0
         self.warnings: set[str] = set()
 
     def update(self, batch: pa.RecordBatch) -> None:
@@ -86,6 +93,7 @@ class TableTracker:
         return TableProfile(
             columns=tuple(c.view() for c in self._columns),
             row_count=self.row_count,
-            ragged_rows=self.ragged_rows,
+            ragged_long=self.ragged_long,
+            ragged_short=self.ragged_short,
             warnings=tuple(sorted(self.warnings)),
         )

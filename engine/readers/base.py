@@ -42,7 +42,8 @@ class TableStream:
     details: dict[str, Any] = field(default_factory=dict)
     # Updated by the reader while (and once) the batches are consumed:
     warnings: list[str] = field(default_factory=list)
-    ragged_rows: int = 0
+    ragged_long: int = 0  # records with more fields than columns
+    ragged_short: int = 0  # records with fewer fields than columns
     close: Callable[[], None] = lambda: None
 
 

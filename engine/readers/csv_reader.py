@@ -19,7 +19,7 @@ import csv as pycsv
 import io
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,11 +46,8 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 class CsvStats:
     """What the reader noticed, reported beside the profile."""
 
-    ragged_rows: int = 0
-    ragged_long: int = 0
-    ragged_short: int = 0
-    first_ragged_line: int | None = None
-    warnings: list[str] = field(default_factory=list)
+    ragged_long: int = 0  # records with more fields than columns (extra fields dropped)
+    ragged_short: int = 0  # records with fewer fields (missing ones null)
 
 
 class _PrefixedStream(io.RawIOBase):
@@ -208,14 +205,10 @@ class _RaggedCollector:
         self.pending: list[str] = []
 
     def __call__(self, row: Any) -> str:
-        st = self.stats
-        st.ragged_rows += 1
         if row.actual_columns > row.expected_columns:
-            st.ragged_long += 1
+            self.stats.ragged_long += 1
         else:
-            st.ragged_short += 1
-        if st.first_ragged_line is None and row.number is not None and row.number >= 0:
-            st.first_ragged_line = row.number
+            self.stats.ragged_short += 1
         self.pending.append(row.text)
         return "skip"
 
@@ -245,7 +238,12 @@ def iter_batches(stream: Any, dialect: Dialect, block_size: int, stats: CsvStats
         return
     collector = _RaggedCollector(dialect, stats)
     read, parse, convert = _options(dialect, block_size, collector)
-    reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    try:
+        reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as err:
+        if "empty csv" in str(err).lower():
+            return  # no record after the header (or an empty byte range)
+        raise
     for batch in reader:
         if batch.num_rows:
             yield batch
@@ -255,18 +253,6 @@ def iter_batches(stream: Any, dialect: Dialect, block_size: int, stats: CsvStats
     extra = collector.drain()
     if extra is not None:
         yield extra
-
-
-def ragged_warning(stats: CsvStats) -> str | None:
-    if not stats.ragged_rows:
-        return None
-    parts = []
-    if stats.ragged_long:
-        parts.append(f"{stats.ragged_long} with extra fields (dropped)")
-    if stats.ragged_short:
-        parts.append(f"{stats.ragged_short} with missing fields (null)")
-    where = f"; first at line {stats.first_ragged_line}" if stats.first_ragged_line else ""
-    return f"{stats.ragged_rows} ragged records: {', '.join(parts)}{where}"
 
 
 def is_block_size_error(err: Exception) -> bool:
@@ -285,37 +271,29 @@ def prefixed(prefix: bytes, rest: Any) -> Any:
 
 
 def _batches_with_stats(
-    table: TableStream, body: Any, dialect: Dialect, block_size: int, line_offset: int | None
+    table: TableStream, body: Any, dialect: Dialect, block_size: int
 ) -> Iterator[pa.RecordBatch]:
-    """The batches, with ragged-record findings written to ``table`` once they are consumed.
-
-    ``line_offset`` turns the parser's line numbers into the file's; None when they cannot be known
-    (a byte range that does not start the file).
-    """
+    """The batches, with the ragged-record counts written to ``table`` as they are consumed."""
     stats = CsvStats()
     try:
         yield from iter_batches(body, dialect, block_size, stats)
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         if is_block_size_error(err):
             raise RecordTooLarge(f"a record is larger than the {block_size >> 20} MiB block") from None
-        raise ReadError(describe_arrow_error(err)) from None
+        raise ReadError(describe_arrow_error(err, table.compression)) from None
     finally:
-        table.ragged_rows = stats.ragged_rows
-        if stats.first_ragged_line is not None:
-            stats.first_ragged_line = None if line_offset is None else stats.first_ragged_line + line_offset
-        warning = ragged_warning(stats)
-        if warning:
-            table.warnings.append(warning)
+        table.ragged_long = stats.ragged_long
+        table.ragged_short = stats.ragged_short
 
 
-def describe_arrow_error(err: Exception) -> str:
-    """pyarrow's message without its C++ source locations."""
+def describe_arrow_error(err: Exception, codec: str | None = None) -> str:
+    """pyarrow's message without its C++ source locations, saying which codec failed."""
     text = str(err).strip()
     lines = [ln for ln in text.splitlines() if not ln.strip().startswith(("/", "In ", "arrow/"))]
     text = " ".join(lines) or text
     lower = text.lower()
-    if "gzip" in lower or "zstd" in lower or "lz4" in lower or "bz2" in lower or "decompress" in lower:
-        return f"corrupt or truncated compressed stream: {text}"
+    if codec and any(w in lower for w in ("compress", "truncat", codec, "corrupt", "invalid data", "stream")):
+        return f"corrupt or truncated {codec} data: {text}"
     return text
 
 
@@ -347,7 +325,7 @@ def open_csv_table(ref: FileRef, options: ReadOptions) -> TableStream:
     elif dialect.encoding != "utf-8":
         log.info("`%s` is not UTF-8: decoding its text as Windows-1252", ref.rel_path)
         table.warnings.append("not UTF-8: text decoded as Windows-1252")
-    table.batches = _batches_with_stats(table, body, dialect, options.block_size, 1 if dialect.header else 0)
+    table.batches = _batches_with_stats(table, body, dialect, options.block_size)
     return table
 
 
@@ -381,6 +359,5 @@ def open_csv_range(
     )
     if dialect.encoding != "utf-8" and start == 0:
         table.warnings.append("not UTF-8: text decoded as Windows-1252")
-    line_offset = (1 if dialect.header else 0) if start == 0 else None
-    table.batches = _batches_with_stats(table, body, dialect, options.block_size, line_offset)
+    table.batches = _batches_with_stats(table, body, dialect, options.block_size)
     return table

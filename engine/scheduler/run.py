@@ -170,7 +170,8 @@ def run_units(
     workers = settings.effective_workers
     units = plan(refs, settings, opts, workers)
     total_bytes = sum(r.size for r in refs)
-    inline = workers == 1 or len(units) <= 1 or total_bytes < INLINE_BYTES
+    # An explicit --workers N is honoured; by default tiny runs stay in-process (forking costs more).
+    inline = workers == 1 or len(units) <= 1 or (settings.workers is None and total_bytes < INLINE_BYTES)
     warmup()  # before any fork: workers inherit compiled kernels
     state = _State()
     for unit in units:

@@ -94,7 +94,8 @@ def profile_stream(table: TableStream, options: ProfileOptions) -> TableProfile:
             tracker.update(batch)
     finally:
         table.close()
-    tracker.ragged_rows = table.ragged_rows
+    tracker.ragged_long = table.ragged_long
+    tracker.ragged_short = table.ragged_short
     tracker.warnings.update(table.warnings)
     return tracker.view()
 

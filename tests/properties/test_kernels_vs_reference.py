@@ -1,0 +1,115 @@
+"""Every kernel against its plain-Python twin (kernels/reference.py), on generated values.
+
+Covers multi-byte UTF-8, empty strings, nulls (validity bitmap and tokens), sliced arrays (a non-zero
+array offset, bitmaps crossing byte boundaries) and int32/int64 offsets.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from nuvyn_executor.engine.kernels import reference as R
+from nuvyn_executor.engine.kernels.hashing import hash_bytes
+from nuvyn_executor.engine.kernels.nulls import DEFAULT_NULL_TOKENS
+from nuvyn_executor.engine.kernels.types import classify
+from nuvyn_executor.engine.profile.column import ColumnTracker
+from nuvyn_executor.engine.profile.table import ProfileOptions
+
+from ..strategies import column_of, text_values
+
+TOKENS = DEFAULT_NULL_TOKENS
+
+
+def _buf(value: bytes) -> np.ndarray:
+    buf = np.zeros(max(8, len(value)), dtype=np.uint8)
+    buf[: len(value)] = np.frombuffer(value, dtype=np.uint8)
+    return buf
+
+
+@given(st.binary(max_size=80))
+@example(b"")
+@example(b"abcdefgh")
+@example("é日本語🙂".encode())
+def test_hash_matches_reference(value: bytes) -> None:
+    assert int(hash_bytes(_buf(value), 0, len(value))) == R.hash_bytes(value)
+
+
+@given(st.binary(max_size=40), st.binary(min_size=1, max_size=30))
+def test_hash_is_position_independent(prefix: bytes, value: bytes) -> None:
+    """The same bytes hash the same wherever they sit in a buffer (including its very end)."""
+    data = prefix + value
+    buf = np.frombuffer(data.ljust(8, b"\0"), dtype=np.uint8)
+    assert int(hash_bytes(buf, len(prefix), len(data))) == R.hash_bytes(value)
+
+
+@given(text_values)
+@example("2024-02-29")
+@example("2023-02-29")
+@example("12/31/2024 11:59:59.999999 PM")
+@example("31/12/2024")
+@example("1e0000005")
+@example("+05:")
+def test_classify_matches_reference(text: str) -> None:
+    value = text.strip(" \t").encode()
+    if not value:
+        return
+    got = tuple(classify(_buf(value), 0, len(value)))
+    want = R.classify(value)
+    assert got[0] == want[0], (text, got, want)
+    assert got[1] == want[1], (text, got, want)
+    assert got[3:] == want[3:], (text, got, want)
+    assert got[2] == want[2] or (np.isnan(got[2]) and np.isnan(want[2])), (text, got, want)
+
+
+def _arrow(values: list[bytes | None], large: bool, prefix: int) -> pa.Array:
+    padding = [b"pad"] * prefix
+    arr = pa.array(padding + values, type=pa.large_binary() if large else pa.binary())
+    return arr.slice(prefix)
+
+
+@given(
+    column_of(),
+    st.booleans(),
+    st.integers(0, 9),
+    st.integers(1, 5),
+    st.integers(0, 6),
+    st.integers(0, 2**64 - 1),
+)
+def test_column_kernel_matches_reference(values, large, prefix, nchunks, k, seed) -> None:
+    """Profiling through the kernels, in any number of chunks of a sliced array, equals the twin."""
+    opts = ProfileOptions(sample_size=k, seed=seed, null_tokens=TOKENS)
+    mix = opts.column_seed_mix("c")
+    tracker = ColumnTracker("c", 0, k)
+    arr = _arrow(values, large, prefix)
+    bounds = np.linspace(0, len(values), nchunks + 1).astype(int)
+    from nuvyn_executor.engine.kernels.nulls import pack_tokens
+
+    tokens = pack_tokens(TOKENS)
+    for lo, hi in itertools.pairwise(bounds):
+        tracker.update(arr.slice(lo, hi - lo), tokens, mix)
+    want = R.profile_values(values, tokens=TOKENS, seed_mix=int(mix), sample_size=k)
+    assert tracker.view() == want
+
+
+@settings(max_examples=25)
+@given(st.integers(2040, 4000), st.integers(0, 10**9), st.integers(1, 4))
+def test_sketch_switches_to_hll_like_reference(n, salt, nchunks) -> None:
+    """Around and past the exact limit both sides hold the same exact set or the same registers."""
+    from nuvyn_executor.engine.kernels.nulls import pack_tokens
+
+    values = [f"{salt}-{i}".encode() for i in range(n)] * 2
+    opts = ProfileOptions()
+    tracker = ColumnTracker("c", 0, 5)
+    arr = pa.array(values, type=pa.binary())
+    step = -(-len(values) // nchunks)
+    for lo in range(0, len(values), step):
+        tracker.update(arr.slice(lo, step), pack_tokens(()), opts.column_seed_mix("c"))
+    want = R.profile_values(values, tokens=(), seed_mix=int(opts.column_seed_mix("c")))
+    got = tracker.view()
+    assert (got.hashes, got.registers) == (want.hashes, want.registers)
+    assert got.distinct_count == want.distinct_count
