@@ -61,7 +61,10 @@ def test_messy_folder_profiles_the_good_files_and_names_every_failure(cli, messy
     assert tables["huge_field.csv"]["row_count"] == 2
     # recorded with a clear reason
     assert "binary content" in tables["garbage.csv"]["error"]
-    assert "truncated" in tables["truncated.csv.gz"]["error"].lower() or "corrupt" in tables["truncated.csv.gz"]["error"]
+    assert (
+        "truncated" in tables["truncated.csv.gz"]["error"].lower()
+        or "corrupt" in tables["truncated.csv.gz"]["error"]
+    )
     assert "dangling" in tables["dangling.csv"]["error"]
     assert "loop" in tables["selfloop.csv"]["error"]
     assert doc["sources"][0]["status"] == "partial"
@@ -71,9 +74,8 @@ def test_messy_folder_profiles_the_good_files_and_names_every_failure(cli, messy
         assert f"`{name}`" in r.stderr
     assert "Traceback" not in r.stderr
     cols = r.columns("latin1.csv")
-    assert json.loads(cols["name"]["sample_values"]) and "José" in json.loads(cols["name"]["sample_values"]) + [
-        cols["name"]["min_value"]
-    ]
+    assert sorted(json.loads(cols["name"]["sample_values"])) == ["José", "Renée"]
+    assert json.loads(r.columns("latin1.csv")["city"]["sample_values"]).count("Zürich") == 1
     ragged = r.columns("ragged.csv")
     assert ragged["c"]["null_count"] == 1  # the short record's missing field
     assert ragged["c"]["distinct_count"] == 3  # 3, 8 (from the long record) and 12
@@ -130,7 +132,9 @@ def test_missing_path_is_a_usage_error(cli_process, tmp_path: Path) -> None:
     r = cli_process("metadata_extraction", str(tmp_path / "nope"))
     assert r.exit_code == 2
     assert r.stdout == ""
-    assert r.stderr.strip().splitlines() == [f"nuvyn-executor: error: cannot open `{tmp_path / 'nope'}`: no such file (a dangling symbolic link?)"]
+    assert r.stderr.strip().splitlines() == [
+        f"nuvyn-executor: error: cannot open `{tmp_path / 'nope'}`: no such file (a dangling symbolic link?)"
+    ]
 
 
 @pytest.mark.parametrize(
