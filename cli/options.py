@@ -41,7 +41,7 @@ def extraction_options(fn: F) -> F:
                  show_default=True, help="Whether delimited files start with a header row."),
             _opt("--block-size", type=click.IntRange(min=1 << 16), envvar=S.ENV_BLOCK_SIZE,
                  default=S.DEFAULT_BLOCK_SIZE, show_default=True, help="Bytes parsed at a time per worker."),
-            _opt("--split-size", type=click.IntRange(min=1 << 20), envvar=S.ENV_SPLIT_SIZE,
+            _opt("--split-size", type=click.IntRange(min=1 << 16), envvar=S.ENV_SPLIT_SIZE,
                  default=S.DEFAULT_SPLIT_SIZE, show_default=True,
                  help="Plain CSV files over twice this size are split into ranges of this size across workers."),
         ]

@@ -189,7 +189,10 @@ def build_catalog(
         summaries: list[ColumnSummary] = []
         warnings = list(r.warnings)
         if r.profile is not None and r.error is None:
-            summaries = r.profile.finalize(prefer_decimal=prefer_decimal, encoding=r.encoding or "utf-8")
+            # Profiles hold the bytes as read: UTF-8 (UTF-16 files are transcoded on the way in), or the
+            # single-byte Windows-1252 text of files that are not UTF-8.
+            text_encoding = "cp1252" if r.encoding == "cp1252" else "utf-8"
+            summaries = r.profile.finalize(prefer_decimal=prefer_decimal, encoding=text_encoding)
             ragged = ragged_warning(r.profile.ragged_long, r.profile.ragged_short)
             if ragged:
                 warnings.append(ragged)

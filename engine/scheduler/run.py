@@ -123,6 +123,7 @@ def plan(
     total = sum(r.size for r in refs)
     # keep at least ~4 units per worker when files are small, so no worker idles at the end
     cap_bytes = max(1 << 20, min(DEFAULT_SMALL_UNIT_BYTES, total // max(1, 4 * workers)))
+    cap_files = max(1, min(DEFAULT_SMALL_UNIT_FILES, len(refs) // max(1, 4 * workers)))
     batch: list[FileRef] = []
     batch_bytes = 0
 
@@ -142,7 +143,7 @@ def plan(
             continue
         batch.append(ref)
         batch_bytes += ref.size
-        if batch_bytes >= cap_bytes or len(batch) >= DEFAULT_SMALL_UNIT_FILES:
+        if batch_bytes >= cap_bytes or len(batch) >= cap_files:
             flush()
     flush()
     # biggest first: a large unit started last would leave the other workers idle
