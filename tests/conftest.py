@@ -111,3 +111,15 @@ def cli_process() -> Callable[..., CliResult]:
 @pytest.fixture
 def duckdb_path(tmp_path: Path) -> Path:
     return tmp_path / "meta.duckdb"
+
+
+@pytest.fixture(autouse=True)
+def _wrapping_arithmetic_without_jit():
+    """Kernels hash with wrapping uint64 arithmetic; as plain Python, numpy warns about each wrap."""
+    if not JIT_DISABLED:
+        yield
+        return
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        yield

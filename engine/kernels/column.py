@@ -120,7 +120,7 @@ def update_column(
     has_validity = validity.shape[0] > 0
     memo_mask = np.uint64(memo.shape[0] - 1)
     k = s_prio.shape[0]
-    threshold = s_prio[0]
+    threshold = np.uint64(0)
     for j in range(k):
         if s_prio[j] > threshold:
             threshold = s_prio[j]
@@ -165,7 +165,7 @@ def update_column(
             p = sample_priority(h, seed_mix)
             if p < threshold:
                 offer_sample(p, i, s_prio, s_idx)
-                threshold = s_prio[0]
+                threshold = np.uint64(0)
                 for j in range(k):
                     if s_prio[j] > threshold:
                         threshold = s_prio[j]
