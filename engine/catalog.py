@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .profile.column import ColumnSummary
-from .scheduler.tasks import FileResult
+from .scheduler.tasks import FileResult, finalized
 
 # (name, Databricks SQL type).  The seed's columns come first, in the seed's order.
 SOURCES_SCHEMA: tuple[tuple[str, str], ...] = (
@@ -186,14 +186,12 @@ def build_catalog(
     columns: list[Row] = []
     for r in ordered:
         name = names[r.rel_path]
-        summaries: list[ColumnSummary] = []
+        summaries: tuple[ColumnSummary, ...] = ()
         warnings = list(r.warnings)
-        if r.profile is not None and r.error is None:
-            # Profiles hold the bytes as read: UTF-8 (UTF-16 files are transcoded on the way in), or the
-            # single-byte Windows-1252 text of files that are not UTF-8.
-            text_encoding = "cp1252" if r.encoding == "cp1252" else "utf-8"
-            summaries = r.profile.finalize(prefer_decimal=prefer_decimal, encoding=text_encoding)
-            ragged = ragged_warning(r.profile.ragged_long, r.profile.ragged_short)
+        r = finalized(r, prefer_decimal)
+        if r.summary is not None and r.error is None:
+            summaries = r.summary.columns
+            ragged = ragged_warning(r.summary.ragged_long, r.summary.ragged_short)
             if ragged:
                 warnings.append(ragged)
         tables.append(
@@ -202,7 +200,7 @@ def build_catalog(
                 "table_name": name,
                 "file_path": r.rel_path,
                 "file_type": r.file_type,
-                "row_count": None if r.error else (r.profile.row_count if r.profile else 0),
+                "row_count": None if r.error else (r.summary.row_count if r.summary else 0),
                 "column_count": None if r.error else len(summaries),
                 "size_bytes": r.size,
                 "compression": r.compression,

@@ -67,6 +67,25 @@ class TableProfile:
     def finalize(self, *, prefer_decimal: bool = False, encoding: str = "utf-8") -> list[ColumnSummary]:
         return [c.finalize(prefer_decimal=prefer_decimal, encoding=encoding) for c in self.columns]
 
+    def summarize(self, *, prefer_decimal: bool = False, encoding: str = "utf-8") -> TableSummary:
+        """The final, compact facts (no sketches): what a finished table keeps until output."""
+        return TableSummary(
+            columns=tuple(self.finalize(prefer_decimal=prefer_decimal, encoding=encoding)),
+            row_count=self.row_count,
+            ragged_long=self.ragged_long,
+            ragged_short=self.ragged_short,
+        )
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """A finalized table profile: rendered column facts and counts, no mergeable state."""
+
+    columns: tuple[ColumnSummary, ...]
+    row_count: int
+    ragged_long: int = 0
+    ragged_short: int = 0
+
 
 class TableTracker:
     """Streams record batches of binary columns through the column kernels."""

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 DELIMITERS = (",", ";", "\t", "|")
 UTF8_BOM = b"\xef\xbb\xbf"
-SNIFF_RECORDS = 200
+SNIFF_RECORDS = 100  # records parsed to choose the delimiter
+HEADER_ROWS = 25  # records looked at to decide whether the first one is a header
 _TYPED = BOOL_FAMILY | NUMERIC_FAMILY | TEMPORAL_FAMILY
 
 
@@ -50,14 +51,17 @@ class Dialect:
         return byte_classes(self.delimiter.encode(), self.quote.encode() if self.quote else None)
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _is_binary(sample: bytes) -> bool:
     head = sample[:8192]
     if b"\x00" in head:
         return True
     if not head:
         return False
-    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    return control / len(head) > 0.05
+    text_len = len(head.translate(None, _CONTROL_BYTES))
+    return (len(head) - text_len) / len(head) > 0.05
 
 
 def _decode(sample: bytes, at_eof: bool) -> tuple[str, str]:
@@ -131,7 +135,7 @@ def detect_header(records: list[list[str]], null_tokens: frozenset[str]) -> bool
     """
     if not records:
         return False
-    first, rest = records[0], records[1:]
+    first, rest = records[0], records[1:HEADER_ROWS]
     header_votes = data_votes = 0
     for j, value in enumerate(first):
         kind = _value_kind(value, null_tokens)
@@ -140,9 +144,16 @@ def detect_header(records: list[list[str]], null_tokens: frozenset[str]) -> bool
         if kind & _TYPED:
             data_votes += 1
             continue
-        below = [_value_kind(r[j], null_tokens) for r in rest if j < len(r)]
-        below = [k for k in below if k]
-        if below and all(k & _TYPED for k in below):
+        typed_below = False
+        for r in rest:
+            k = _value_kind(r[j], null_tokens) if j < len(r) else 0
+            if k == 0:
+                continue
+            if not k & _TYPED:
+                typed_below = False
+                break
+            typed_below = True
+        if typed_below:
             header_votes += 1
     if header_votes:
         return True

@@ -22,7 +22,7 @@ from ..readers import ReadOptions, detect_format
 from ..readers.csv_reader import plan_csv_split
 from ..settings import DEFAULT_SMALL_UNIT_BYTES, DEFAULT_SMALL_UNIT_FILES, ExtractionSettings
 from .pool import InlinePool, ProcessPool
-from .tasks import FileResult, TaskOptions, failed, w_profile_files, w_profile_range
+from .tasks import FileResult, TaskOptions, failed, finalized, w_profile_files, w_profile_range
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class _State:
     splits: dict[str, _Split] = field(default_factory=dict)
     bytes_done: int = 0
     files_done: int = 0
+    prefer_decimal: bool = False
 
 
 def task_options(settings: ExtractionSettings) -> TaskOptions:
@@ -174,7 +175,7 @@ def run_units(
     # An explicit --workers N is honoured; by default tiny runs stay in-process (forking costs more).
     inline = workers == 1 or len(units) <= 1 or (settings.workers is None and total_bytes < INLINE_BYTES)
     warmup()  # before any fork: workers inherit compiled kernels
-    state = _State()
+    state = _State(prefer_decimal=settings.prefer_decimal)
     for unit in units:
         if unit.is_range:
             state.splits.setdefault(unit.refs[0].rel_path, _Split(parts=0)).parts += 1
@@ -254,5 +255,6 @@ def _record(state: _State, result: FileResult) -> None:
     split.received += 1
     split.merged = result if split.merged is None else split.merged.merge_part(result)
     if split.received == split.parts:
-        state.results[result.rel_path] = split.merged
+        state.results[result.rel_path] = finalized(split.merged, state.prefer_decimal)
+        split.merged = None
         state.files_done += 1

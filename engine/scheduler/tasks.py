@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from ..discovery.base import FileRef
 from ..errors import ExecutorError, ReadError
-from ..profile.table import ProfileOptions, TableProfile, TableTracker
+from ..profile.table import ProfileOptions, TableProfile, TableSummary, TableTracker
 from ..readers import ReadOptions, RecordTooLarge, TableStream, open_table
 from ..readers.csv_reader import describe_arrow_error, grow_block_size, open_csv_range
 from ..readers.dialect import Dialect
@@ -54,7 +54,8 @@ class FileResult:
     file_type: str
     compression: str | None = None
     encoding: str | None = None
-    profile: TableProfile | None = None
+    profile: TableProfile | None = None  # mergeable, while parts of the table are still coming in
+    summary: TableSummary | None = None  # final, once the table is complete
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
@@ -74,6 +75,17 @@ class FileResult:
             warnings=tuple(sorted(set(self.warnings) | set(other.warnings))),
             part=None,
         )
+
+
+def finalized(result: FileResult, prefer_decimal: bool) -> FileResult:
+    """Replace the mergeable profile (sketches and all) by its compact summary."""
+    if result.profile is None or result.summary is not None:
+        return result
+    # Profiles hold the bytes as read: UTF-8 (UTF-16 files are transcoded on the way in), or the
+    # single-byte Windows-1252 text of files that are not UTF-8.
+    text_encoding = "cp1252" if result.encoding == "cp1252" else "utf-8"
+    summary = result.profile.summarize(prefer_decimal=prefer_decimal, encoding=text_encoding)
+    return dataclasses.replace(result, profile=None, summary=summary)
 
 
 def failed(ref: FileRef, message: str, *, internal: bool = False, file_type: str | None = None) -> FileResult:
@@ -155,10 +167,15 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
+def profile_file(ref: FileRef, opts: TaskOptions) -> FileResult:
+    """Profile one whole file (its result still holds the mergeable profile)."""
+    return _guarded(ref, opts, lambda read: open_table(ref, read))
+
+
 def w_profile_files(refs: Sequence[FileRef], opts: TaskOptions) -> list[FileResult]:
-    """Profile whole files, one after the other."""
+    """Profile whole files, one after the other; only their summaries travel back to the parent."""
     try:
-        return [_guarded(ref, opts, lambda read, ref=ref: open_table(ref, read)) for ref in refs]
+        return [finalized(profile_file(ref, opts), opts.profile.prefer_decimal) for ref in refs]
     finally:
         _release_memory()
 
