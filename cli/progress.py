@@ -34,9 +34,9 @@ class ProgressReporter:
 
                 tqdm.tqdm.monitor_interval = 0  # no monitor thread: workers are forked later
                 self._bar = tqdm.tqdm(total=p.bytes_total, unit="B", unit_scale=True, unit_divisor=1024,
-                                      file=sys.stderr, desc="profiling", leave=False)  # fmt: skip
-            self._bar.update(p.bytes_done - self._last_done)
+                                      file=sys.stderr, desc="profiling", leave=True)  # fmt: skip
             self._bar.set_postfix_str(f"{p.files_done}/{p.files_total} files", refresh=False)
+            self._bar.update(p.bytes_done - self._last_done)
             self._last_done = p.bytes_done
             return
         now = time.monotonic()
