@@ -6,10 +6,11 @@ State lives in preallocated arrays owned by ``profile.column.ColumnTracker`` and
 the kernel allocates nothing and touches no Python object.
 
 Every effect of a value on the state is idempotent (OR, AND, min, max, set insertion, bottom-k), except
-the null count, which is taken before hashing.  So a small direct-mapped memo of recently processed
-hashes lets the kernel skip everything for a value it has already folded in: repeated values (flags,
-categories, dates, sorted keys) cost one hash and one probe.  The memo is an accelerator only; it is not
-part of the profile.
+the null count, which is taken before hashing.  So a value the column has already folded in can be
+skipped entirely: while the distinct sketch is exact, its hash table says so; once it is a HyperLogLog, a
+small direct-mapped memo of recently processed hashes does.  Repeated values (flags, categories, dates,
+sorted keys) cost one hash and one probe.  The memo is an accelerator only; it is not part of the
+profile.
 
 Once a column can only be a string (a value that is text, families mixed, or dates in two formats), the
 kernel stops classifying its values: the typed statistics are then irrelevant, and the profile clears
@@ -23,7 +24,7 @@ import numpy as np
 from ._jit import njit
 from .hashing import hash_bytes
 from .nulls import is_null_token, trim
-from .sketches import add_hash, offer_sample, sample_priority
+from .sketches import EXACT_LIMIT, hll_add, offer_sample, sample_priority, table_insert, table_to_registers
 from .types import (
     BOOL_FAMILY,
     N_FORMATS,
@@ -156,11 +157,19 @@ def update_column(
             nulls += 1
             continue
         h = hash_bytes(data, s, e)
-        slot = np.int64(h & memo_mask)
-        if memo[slot] == h:
-            continue
-        memo[slot] = h
-        ndistinct = add_hash(h, ndistinct, table, registers)
+        if ndistinct >= 0:
+            if not table_insert(table, h):
+                continue  # seen before: every effect of this value is already in the state
+            ndistinct += 1
+            if ndistinct > EXACT_LIMIT:
+                table_to_registers(table, registers)
+                ndistinct = -1
+        else:
+            slot = np.int64(h & memo_mask)
+            if memo[slot] == h:
+                continue
+            memo[slot] = h
+            hll_add(registers, h)
         if k > 0:
             p = sample_priority(h, seed_mix)
             if p < threshold:
