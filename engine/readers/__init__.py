@@ -34,8 +34,15 @@ _MAGIC_FORMATS: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xff\xff\xff", "arrow"),  # an Arrow IPC stream (continuation marker)
     (b"FEA1", "arrow"),  # Feather v1: refused by the Arrow reader with a clear message
 )
-#: Formats whose magic bytes are short enough to start a text file too: the file's end must agree.
-_TAIL_CHECKED = {"parquet": b"PAR1"}
+
+
+def _tail_agrees(fmt: str, tail: bytes) -> bool:
+    """Parquet ends with ``PAR1``; ORC's last byte is the postscript's length, after its ``ORC`` magic."""
+    if fmt == "parquet":
+        return tail.endswith(b"PAR1")
+    if fmt == "orc":
+        return len(tail) >= 4 and tail[-4:-1] == b"ORC"
+    return True
 
 
 _BINARY_FORMATS = ("parquet", "orc", "avro", "excel", "arrow")
@@ -49,9 +56,8 @@ def sniff_format(head: bytes, guessed: str, tail: bytes | None = None) -> str:
     """
     for magic, fmt in _MAGIC_FORMATS:
         if head.startswith(magic):
-            if tail is not None and fmt == "parquet" and not tail.endswith(_TAIL_CHECKED[fmt]):
-                continue
-            if tail is not None and fmt == "orc" and not (len(tail) >= 4 and tail[-4:-1] == b"ORC"):
+            # a name that agrees is enough (a truncated file then gets the format's own error)
+            if tail is not None and guessed != fmt and not _tail_agrees(fmt, tail):
                 continue
             return fmt
     if guessed == UNKNOWN or guessed in _BINARY_FORMATS:
