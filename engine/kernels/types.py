@@ -166,7 +166,7 @@ def _digits(data: np.ndarray, p: int, b: int, maxn: int) -> tuple[int, int]:
     v = 0
     n = 0
     while p + n < b and n < maxn and _isdigit(data[p + n]):
-        v = v * 10 + (data[p + n] - 48)
+        v = v * 10 + (np.int64(data[p + n]) - 48)
         n += 1
     return v, n
 
@@ -229,7 +229,7 @@ def _time_part(data: np.ndarray, p: int, b: int) -> tuple[bool, int]:
             scale = 100_000
             while p < b and _isdigit(data[p]):
                 if nf < 6:
-                    frac_us += (data[p] - 48) * scale
+                    frac_us += (np.int64(data[p]) - 48) * scale
                     scale //= 10
                 nf += 1
                 p += 1

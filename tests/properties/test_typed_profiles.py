@@ -4,18 +4,21 @@ join (commutative, associative, idempotent)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
-
 from nuvyn_executor.engine.kernels import column as K
 from nuvyn_executor.engine.kernels.reference import profile_values
 from nuvyn_executor.engine.profile import _math as M
 from nuvyn_executor.engine.profile.column import ColumnTracker
 from nuvyn_executor.engine.profile.table import ProfileOptions, TableProfile, TableTracker
 
-values = st.lists(st.one_of(st.none(), st.binary(max_size=12), st.text(max_size=8).map(str.encode)), max_size=60)
+values = st.lists(
+    st.one_of(st.none(), st.binary(max_size=12), st.text(max_size=8).map(str.encode)), max_size=60
+)
 ints = st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=80)
 
 
@@ -33,10 +36,12 @@ def test_kernel_equals_twin_in_typed_modes(vals: list[bytes | None], mode: int, 
     if not mode & K.MODE_CLASSIFY:
         tracker._ist[K.I_FLAGS] |= T_STRING
     cuts = _cuts(len(vals), data)
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         chunk = arr.slice(a, b - a)
         if len(chunk):
-            tracker._fold(binary_views(chunk), (np.zeros(0, np.uint8), np.zeros(1, np.int64)), np.uint64(7), mode, None)
+            tracker._fold(
+                binary_views(chunk), (np.zeros(0, np.uint8), np.zeros(1, np.int64)), np.uint64(7), mode, None
+            )
     assert tracker.view() == profile_values(vals, seed_mix=7, mode=mode)
 
 
@@ -52,11 +57,11 @@ def test_typed_chunking_does_not_matter(vals: list[int | None], data: st.DataObj
     batch = pa.record_batch({"i": pa.array(vals, pa.int64())})
     whole = _typed_profile([batch])
     cuts = _cuts(len(vals), data)
-    parts = [_typed_profile([batch.slice(a, b - a)]) for a, b in zip(cuts, cuts[1:])]
+    parts = [_typed_profile([batch.slice(a, b - a)]) for a, b in itertools.pairwise(cuts)]
     merged = TableProfile.zero()
     for p in parts:
         merged = merged.merge(p)
-    one_tracker = _typed_profile([batch.slice(a, b - a) for a, b in zip(cuts, cuts[1:])])
+    one_tracker = _typed_profile([batch.slice(a, b - a) for a, b in itertools.pairwise(cuts)])
     assert merged.finalize() == whole.finalize() == one_tracker.finalize()
 
 
@@ -95,15 +100,28 @@ def test_a_column_missing_from_one_file_is_null_there() -> None:
     assert (cols["i"].null_count, cols["j"].null_count) == (3, 2)
 
 
-leaves = st.sampled_from(["int", "bigint", "double", "decimal(10,2)", "decimal(5,4)", "date", "timestamp", "string", "boolean", "binary"])
+leaves = st.sampled_from(
+    [
+        "int",
+        "bigint",
+        "double",
+        "decimal(10,2)",
+        "decimal(5,4)",
+        "date",
+        "timestamp",
+        "string",
+        "boolean",
+        "binary",
+    ]
+)
 types = st.recursive(
     leaves,
     lambda inner: st.one_of(
         inner.map(lambda t: ("array", t)),
         st.tuples(st.just("map"), st.just("string"), inner),
-        st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), inner), max_size=3, unique_by=lambda f: f[0]).map(
-            lambda fs: ("struct", tuple(fs))
-        ),
+        st.lists(
+            st.tuples(st.sampled_from(["a", "b", "c"]), inner), max_size=3, unique_by=lambda f: f[0]
+        ).map(lambda fs: ("struct", tuple(fs))),
     ),
     max_leaves=6,
 )
