@@ -44,7 +44,7 @@ def test_peak_rss_is_bounded_on_a_multi_gb_parquet_file(tmp_path: Path) -> None:
     rows = _write_big(path, int(GB * (1 << 30)))
     size = path.stat().st_size
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nuvyn_executor.cli.main", "metadata_extraction", str(path), "--workers", "1", "-q"],
+        [sys.executable, "-m", "nuvyn_executor.cli.main", "metadata_extraction", str(path), "--workers", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     peak = 0
