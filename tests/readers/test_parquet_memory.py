@@ -27,9 +27,15 @@ def _write_big(path: Path, target_bytes: int) -> int:
         while path.stat().st_size < target_bytes if path.exists() else True:
             payload = rng.integers(0, 256, size=rows_per_batch * 48, dtype=np.uint8).tobytes()
             offsets = np.arange(0, (rows_per_batch + 1) * 48, 48, dtype=np.int32)
-            binary = pa.Array.from_buffers(pa.binary(), rows_per_batch, [None, pa.py_buffer(offsets), pa.py_buffer(payload)])
+            binary = pa.Array.from_buffers(
+                pa.binary(), rows_per_batch, [None, pa.py_buffer(offsets), pa.py_buffer(payload)]
+            )
             batch = pa.record_batch(
-                [pa.array(np.arange(rows, rows + rows_per_batch)), pa.array(rng.random(rows_per_batch)), binary],
+                [
+                    pa.array(np.arange(rows, rows + rows_per_batch)),
+                    pa.array(rng.random(rows_per_batch)),
+                    binary,
+                ],
                 schema=schema,
             )
             writer.write_batch(batch, row_group_size=1_000_000)
