@@ -44,6 +44,12 @@ def extraction_options(fn: F) -> F:
             _opt("--split-size", type=click.IntRange(min=1 << 16), envvar=S.ENV_SPLIT_SIZE,
                  default=S.DEFAULT_SPLIT_SIZE, show_default=True,
                  help="Plain CSV files over twice this size are split into ranges of this size across workers."),
+            _opt("--metadata-only", is_flag=True, envvar=S.ENV_METADATA_ONLY,
+                 help="Profile Parquet files from their footers alone (row counts, types, null counts and "
+                      "min/max where statistics exist; no distinct counts or samples): for huge mounts."),
+            _opt("--group-tables/--no-group-tables", envvar=S.ENV_GROUP_TABLES, default=True, show_default=True,
+                 help="Treat a Spark output folder (part-* files), a Hive-partitioned folder (key=value/...) "
+                      "or a Delta table (_delta_log/) as one table; otherwise every file is a table."),
         ]
     ):  # fmt: skip
         fn = deco(fn)

@@ -27,3 +27,19 @@ def import_databricks_sql() -> ModuleType:
 
 def import_azure_blob() -> ModuleType:
     return _require("azure.storage.blob", "azure", "reading from Azure Blob Storage")
+
+
+def import_fastavro() -> ModuleType:
+    return _require("fastavro", "avro", "reading Avro files")
+
+
+def import_calamine() -> ModuleType | None:
+    """python-calamine, or None when only the fallback (openpyxl) is installed."""
+    try:
+        return importlib.import_module("python_calamine")
+    except ImportError:
+        return None
+
+
+def import_openpyxl() -> ModuleType:
+    return _require("openpyxl", "excel", "reading Excel workbooks (python-calamine, or openpyxl for .xlsx)")

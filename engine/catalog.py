@@ -131,7 +131,7 @@ def _jsonable(row: Row) -> Row:
 
 
 def table_names(paths: Sequence[str]) -> dict[str, str]:
-    """A file's name when that is unique within the source, else its relative path."""
+    """A table's own name (a file's, a folder's) when that is unique within the source, else its path."""
     counts = Counter(posixpath.basename(p) for p in paths)
     return {p: (posixpath.basename(p) if counts[posixpath.basename(p)] == 1 else p) for p in paths}
 
@@ -147,6 +147,11 @@ def ragged_warning(long: int, short: int) -> str | None:
     return f"{long + short} ragged records: {', '.join(parts)}"
 
 
+def _table_path(r: FileResult, root_name: str) -> str:
+    """The relative path of a table's file or folder; a table that is the whole source is its root's name."""
+    return r.rel_path or root_name
+
+
 def _json_list(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
@@ -160,8 +165,8 @@ def column_row(source_id: str, table_name: str, c: ColumnSummary) -> Row:
         "position": c.position,
         "is_nullable": c.is_nullable,
         "sample_values": _json_list(c.sample_values),
-        "null_count": c.null_count,
-        "distinct_count": c.distinct_count,
+        "null_count": c.null_count if c.null_count_known else None,
+        "distinct_count": c.distinct_count if c.distinct_known else None,
         "min_value": c.min_value,
         "max_value": c.max_value,
         "date_format": c.date_format,
@@ -178,14 +183,27 @@ def build_catalog(
     finished: dt.datetime,
     results: Sequence[FileResult],
     prefer_decimal: bool = False,
+    root_name: str = "",
 ) -> Catalog:
-    """Rows for one run from the per-file results (in any order; rows come out sorted by path)."""
-    ordered = sorted(results, key=lambda r: r.rel_path)
-    names = table_names([r.rel_path for r in ordered])
+    """Rows for one run from the per-table results (in any order; rows come out sorted by path).
+
+    A result is one table: a file, a sheet of a workbook (``sub``, named ``file.xlsx#Sheet``), or a folder
+    of many files (``file_count`` of them, some perhaps failed: ``failed_files``).
+    """
+    ordered = sorted(results, key=lambda r: (_table_path(r, root_name), r.sub or ""))
+    names = table_names(sorted({_table_path(r, root_name) for r in ordered}))
     tables: list[Row] = []
     columns: list[Row] = []
+    files_found = files_failed = total_size = 0
+    counted: set[str] = set()
     for r in ordered:
-        name = names[r.rel_path]
+        path = _table_path(r, root_name)
+        name = names[path] if r.sub is None else f"{names[path]}#{r.sub}"
+        if r.sub is None or path not in counted:  # the sheets of a workbook are one file
+            counted.add(path)
+            files_found += r.file_count
+            total_size += r.size
+            files_failed += r.file_count if r.error else len(r.failed_files)
         summaries: tuple[ColumnSummary, ...] = ()
         warnings = list(r.warnings)
         r = finalized(r, prefer_decimal)
@@ -198,14 +216,14 @@ def build_catalog(
             {
                 "source_id": source_id,
                 "table_name": name,
-                "file_path": r.rel_path,
+                "file_path": path,
                 "file_type": r.file_type,
                 "row_count": None if r.error else (r.summary.row_count if r.summary else 0),
                 "column_count": None if r.error else len(summaries),
                 "size_bytes": r.size,
                 "compression": r.compression,
-                "file_count": 1,
-                "partition_columns": _json_list([]),
+                "file_count": r.file_count,
+                "partition_columns": _json_list(r.partition_columns),
                 "error": r.error,
                 "encoding": r.encoding,
                 "warnings": _json_list(warnings) if warnings else None,
@@ -213,7 +231,7 @@ def build_catalog(
         )
         columns.extend(column_row(source_id, name, c) for c in summaries)
     failed = sum(1 for t in tables if t["error"] is not None)
-    if not tables or failed == 0:
+    if not tables or (failed == 0 and files_failed == 0):
         status = STATUS_COMPLETE
     elif failed == len(tables):
         status = STATUS_FAILED
@@ -224,11 +242,11 @@ def build_catalog(
         "source_path": source_path,
         "source_type": source_type,
         "extraction_timestamp": started,
-        "files_found": len(results),
-        "total_size_bytes": sum(r.size for r in results),
+        "files_found": files_found,
+        "total_size_bytes": total_size,
         "tenant_id": tenant_id,
         "status": status,
-        "files_failed": failed,
+        "files_failed": files_failed,
         "duration_ms": round((finished - started).total_seconds() * 1000),
         "executor_version": executor_version(),
     }

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from .catalog import Catalog, build_catalog, new_source_id, utc_now
 from .discovery import discover, resolve_source
+from .discovery.tables import KIND_DELTA, group_tables
 from .redact import redact_url
-from .scheduler.run import Progress, run_units
+from .scheduler.run import Progress, run_tables
 from .settings import ExtractionSettings, SinkSettings
 from .sinks.base import WriteReport
 
@@ -31,11 +32,15 @@ def extract_metadata(
     started = utc_now()
     source = resolve_source(settings.path, settings.source_type)
     refs = discover(source, settings)
+    groups = group_tables(refs, group=settings.group_tables)
+    if source.format_filter == "delta":
+        groups = [g for g in groups if g.kind == KIND_DELTA]
     total = sum(r.size for r in refs)
-    log.info("found %d file(s), %d bytes, under `%s`", len(refs), total, redact_url(source.display_path))
+    log.info("found %d file(s) in %d table(s), %d bytes, under `%s`", len(refs), len(groups), total,
+             redact_url(source.display_path))  # fmt: skip
     if on_discovered is not None:
         on_discovered(len(refs), total)
-    results = run_units(refs, settings, progress)
+    results = run_tables(groups, settings, progress)
     return build_catalog(
         source_id=new_source_id(),
         source_path=redact_url(source.display_path),
@@ -45,7 +50,13 @@ def extract_metadata(
         finished=utc_now(),
         results=results,
         prefer_decimal=settings.prefer_decimal,
+        root_name=source_root_name(source.location),
     )
+
+
+def source_root_name(location: str) -> str:
+    """The name a table that is the whole source gets: the last segment of its path or URL."""
+    return location.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or location
 
 
 def write_catalog(catalog: Catalog, sink_settings: SinkSettings) -> WriteReport:

@@ -54,6 +54,8 @@ ENV_PREFER_DECIMAL = "EXECUTOR_PREFER_DECIMAL"
 ENV_HEADER = "EXECUTOR_HEADER"
 ENV_BLOCK_SIZE = "EXECUTOR_BLOCK_SIZE"
 ENV_SPLIT_SIZE = "EXECUTOR_SPLIT_SIZE"
+ENV_METADATA_ONLY = "EXECUTOR_METADATA_ONLY"
+ENV_GROUP_TABLES = "EXECUTOR_GROUP_TABLES"
 ENV_LOG_LEVEL = "EXECUTOR_LOG_LEVEL"
 ENV_PROGRESS = "EXECUTOR_PROGRESS"
 ENV_DB_RETRIES = "EXECUTOR_DB_RETRIES"
@@ -117,6 +119,8 @@ class ExtractionSettings:
     block_size: int = DEFAULT_BLOCK_SIZE
     split_size: int = DEFAULT_SPLIT_SIZE
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL
+    metadata_only: bool = False  # Parquet from footers alone: no distinct counts or samples
+    group_tables: bool = True  # Spark/Hive/Delta folders are one table each
 
     def __post_init__(self) -> None:
         if self.sample_size < 0:
@@ -164,6 +168,10 @@ class ExtractionSettings:
             kw["block_size"] = parse_int(env[ENV_BLOCK_SIZE], "block-size", 1 << 16)
         if env.get(ENV_SPLIT_SIZE):
             kw["split_size"] = parse_int(env[ENV_SPLIT_SIZE], "split-size", 1)
+        if env.get(ENV_METADATA_ONLY):
+            kw["metadata_only"] = parse_bool(env[ENV_METADATA_ONLY], "metadata-only")
+        if env.get(ENV_GROUP_TABLES):
+            kw["group_tables"] = parse_bool(env[ENV_GROUP_TABLES], "group-tables")
         kw.update(overrides)
         return cls(path=path, **kw)
 

@@ -40,6 +40,8 @@ def metadata_extraction(
     header: str,
     block_size: int,
     split_size: int,
+    metadata_only: bool,
+    group_tables: bool,
     output_format: str,
     output: str | None,
     progress: bool | None,
@@ -72,6 +74,8 @@ def metadata_extraction(
         header=header,
         block_size=block_size,
         split_size=split_size,
+        metadata_only=metadata_only,
+        group_tables=group_tables,
     )
     sink_settings = None
     if write_to_db:
@@ -92,7 +96,8 @@ def metadata_extraction(
     failed = result.failed_tables
     for t in failed:
         log.error("`%s`: %s", t["file_path"], t["error"])
-    if failed:
+    if failed or result.source["files_failed"]:
+        # a table of many files can be profiled while some of its files failed (named in its warnings)
         code = EXIT_PARTIAL
     if sink_settings is not None:
         try:

@@ -44,9 +44,12 @@ FORMAT_SUFFIXES = {
     ".arrow": "arrow",
     ".feather": "arrow",
     ".ipc": "arrow",
+    ".arrows": "arrow",
 }
 
 UNKNOWN = "unknown"  # no suffix: the reader decides from the content
+DELTA_LOG_DIR = "_delta_log"
+DELTA_LOG = "delta_log"  # the format of the files of a Delta table's log: read by the planner, not profiled
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,20 @@ def guess_format(name: str) -> tuple[str | None, str | None]:
 def is_hidden(name: str) -> bool:
     """Hidden files and Spark/Hadoop bookkeeping (``_SUCCESS``, ``_committed_*``, ``.crc``)."""
     return name.startswith((".", "_")) or name.endswith(".crc")
+
+
+def skip_entry(name: str) -> bool:
+    """Whether discovery skips a file or folder: hidden ones, except a Delta table's ``_delta_log``."""
+    return is_hidden(name) and name != DELTA_LOG_DIR
+
+
+def format_at(rel_path: str) -> tuple[str | None, str | None]:
+    """(format, compression) of a file from its relative path: a Delta log's files are ``delta_log``,
+    other files are guessed from their name (``guess_format``)."""
+    parent = posixpath.basename(posixpath.dirname(rel_path))
+    if parent == DELTA_LOG_DIR:
+        return DELTA_LOG, None
+    return guess_format(posixpath.basename(rel_path))
 
 
 def matches(rel_path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from ..errors import SourceNotFoundError
-from .base import FileRef, guess_format, is_hidden, matches
+from .base import DELTA_LOG, FileRef, format_at, guess_format, matches, skip_entry
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _walk(
             )
         return
     for entry in entries:
-        if is_hidden(entry.name):
+        if skip_entry(entry.name):
             continue
         child_rel = f"{rel}/{entry.name}" if rel else entry.name
         try:
@@ -108,14 +108,19 @@ def _walk(
                 entry.path, child_rel, child_st, seen_dirs, seen_files, include, exclude, format_filter
             )
             continue
-        fmt, compression = guess_format(entry.name)
+        fmt, compression = format_at(child_rel)
         if fmt is None:
             log.debug("ignoring `%s`: not a data file", child_rel)
             continue
-        if format_filter and fmt not in (format_filter, "unknown"):
-            continue
-        if not matches(child_rel, include, exclude):
-            continue
+        if fmt != DELTA_LOG:  # a Delta table's log is never filtered out: the table needs all of it
+            if (
+                format_filter
+                and fmt not in (format_filter, "unknown")
+                and not (format_filter == "delta" and fmt == "parquet")
+            ):
+                continue
+            if not matches(child_rel, include, exclude):
+                continue
         if not stat.S_ISREG(child_st.st_mode):
             yield FileRef(url=entry.path, rel_path=child_rel, size=0, format=fmt, compression=compression,
                           error="not a regular file (a FIFO, socket or device)")  # fmt: skip

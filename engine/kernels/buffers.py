@@ -62,3 +62,24 @@ def binary_views(arr: pa.Array) -> BinaryViews:
     else:
         validity = _u8(validity_buf)
     return BinaryViews(offsets, _data_u8(data_buf), validity, arr.offset, n)
+
+
+def fixed_width_views(arr: pa.Array) -> BinaryViews:
+    """Views of a fixed-width primitive array (integers, floats, dates, timestamps, decimals) as if it were
+    a binary array of ``byte_width``-byte values, so the fused kernel hashes and samples the raw values.
+
+    The offsets are synthesised (one ``arange``); the data is the values buffer itself, zero-copy.
+    """
+    t = arr.type
+    width = t.byte_width if hasattr(t, "byte_width") else t.bit_width // 8
+    if width <= 0 or pa.types.is_boolean(t):
+        raise TypeError(f"fixed_width_views needs a fixed-width array of whole bytes, not {t}")
+    n = len(arr)
+    validity_buf, data_buf = arr.buffers()[:2]
+    start = arr.offset * width
+    offsets = np.arange(start, start + (n + 1) * width, width, dtype=np.int64)
+    if arr.null_count == 0:
+        validity = _EMPTY_U8
+    else:
+        validity = _u8(validity_buf)
+    return BinaryViews(offsets, _data_u8(data_buf), validity, arr.offset, n)

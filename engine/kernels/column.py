@@ -57,6 +57,17 @@ I_SMIN_LEN = 14
 I_SMAX_LEN = 15
 N_ISTATE = 16
 
+# Bits of ``mode``: what the pass does besides hashing, distinct counting and sampling.
+#: blank values and null tokens are nulls (text formats); without it only the validity bitmap says null
+MODE_TOKENS = 1
+#: classify every value into the type lattice (text, and strings of JSON documents)
+MODE_CLASSIFY = 2
+#: keep the byte-order minimum and maximum (strings; fixed-width values keep theirs typed elsewhere)
+MODE_MINMAX = 4
+MODE_TEXT = MODE_TOKENS | MODE_CLASSIFY | MODE_MINMAX
+MODE_TYPED_TEXT = MODE_MINMAX  # declared strings and binaries
+MODE_HASH = 0  # fixed-width typed values: distinct sketch and sample only
+
 MEMO_SIZE = 4096  # entries of the per-column memo (a power of two; 32 KiB)
 
 INT64_MAX = np.iinfo(np.int64).max
@@ -116,8 +127,15 @@ def update_column(
     smin: np.ndarray,
     smax: np.ndarray,
     memo: np.ndarray,
+    mode: int,
 ) -> None:
-    """Fold values ``0 .. n`` of one binary array (given as views) into the column state."""
+    """Fold values ``0 .. n`` of one binary array (given as views) into the column state.
+
+    ``mode`` (``MODE_*`` bits) says whether blank values and tokens are nulls, whether values are
+    classified and whether the byte-order minimum and maximum are kept.
+    """
+    tokens_null = (mode & MODE_TOKENS) != 0
+    keep_minmax = (mode & MODE_MINMAX) != 0
     has_validity = validity.shape[0] > 0
     memo_mask = np.uint64(memo.shape[0] - 1)
     k = s_prio.shape[0]
@@ -143,7 +161,7 @@ def update_column(
     has_sminmax = ist[I_HAS_SMINMAX] != 0
     smin_len = ist[I_SMIN_LEN]
     smax_len = ist[I_SMAX_LEN]
-    settled = string_forever(flags, fmt)
+    settled = string_forever(flags, fmt) or (mode & MODE_CLASSIFY) == 0
     for i in range(n):
         if has_validity:
             bit = vbit0 + i
@@ -153,7 +171,7 @@ def update_column(
         s = offsets[i]
         e = offsets[i + 1]
         a, b = trim(data, s, e)
-        if a == b or is_null_token(data, a, b, tok_data, tok_off):
+        if tokens_null and (a == b or is_null_token(data, a, b, tok_data, tok_off)):
             nulls += 1
             continue
         h = hash_bytes(data, s, e)
@@ -179,17 +197,25 @@ def update_column(
                     if s_prio[j] > threshold:
                         threshold = s_prio[j]
         # running byte-order minimum and maximum of the raw value
-        if smin_idx >= 0:
+        if not keep_minmax:
+            pass
+        elif smin_idx >= 0:
             if compare_bytes(data, s, e, data, offsets[smin_idx], offsets[smin_idx + 1]) < 0:
                 smin_idx = i
         elif not has_sminmax or compare_bytes(data, s, e, smin, 0, smin_len) < 0:
             smin_idx = i
-        if smax_idx >= 0:
+        if not keep_minmax:
+            pass
+        elif smax_idx >= 0:
             if compare_bytes(data, s, e, data, offsets[smax_idx], offsets[smax_idx + 1]) > 0:
                 smax_idx = i
         elif not has_sminmax or compare_bytes(data, s, e, smax, 0, smax_len) > 0:
             smax_idx = i
         if settled:
+            continue
+        if a == b:  # a blank string that is not null (only without MODE_TOKENS): text
+            flags |= T_STRING
+            settled = True
             continue
         code, iv, dv, fmask, us_lo, us_hi, nint, nfrac = classify(data, a, b)
         if code & (T_INT32 | T_INT64):

@@ -6,6 +6,7 @@ transcribing the kernels.  Never called on a production path.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -299,8 +300,12 @@ def profile_values(
     tokens: Sequence[str] = (),
     seed_mix: int = 0,
     sample_size: int = 5,
+    mode: int = 7,
 ):
-    """The ``ColumnProfile`` the kernels must produce for these values (in one chunk or many)."""
+    """The ``ColumnProfile`` the kernels must produce for these values (in one chunk or many).
+
+    ``mode`` has the kernel's bits: 1 blank values and tokens are null, 2 classify, 4 byte-order min/max.
+    """
     import numpy as np
 
     from ..profile._math import string_forever
@@ -319,13 +324,14 @@ def profile_values(
     hashes: set[int] = set()
     raw_values: list[bytes] = []
     for v in values:
-        if is_null(v, tokens):
+        if v is None or (mode & 1 and is_null(v, tokens)):
             nulls += 1
             continue
-        assert v is not None
         raw_values.append(v)
         hashes.add(hash_bytes(v))
-        code, iv, dv, mask, lo, hi, nint, nfrac = classify(trim(v))
+        if not mode & 2:
+            continue
+        code, iv, dv, mask, lo, hi, nint, nfrac = classify(trim(v)) if trim(v) else STRING_RESULT
         flags |= code
         if code & (T_INT32 | T_INT64):
             imin, imax = min(imin, iv), max(imax, iv)
@@ -369,13 +375,15 @@ def profile_values(
         has_exp=has_exp,
         dmin=dmin,
         dmax=dmax,
-        smin=min(raw_values) if raw_values else None,
-        smax=max(raw_values) if raw_values else None,
+        smin=min(raw_values) if raw_values and mode & 4 else None,
+        smax=max(raw_values) if raw_values and mode & 4 else None,
         hashes=hashes_b,
         registers=registers,
         samples=tuple(sorted(samples.items())[:sample_size]),
         sample_size=sample_size,
     )
-    if string_forever(flags, fmt):
+    if not mode & 2:
+        profile = dataclasses.replace(profile, flags=T_STRING)
+    if string_forever(profile.flags, fmt):
         profile = profile.canonical()
     return profile

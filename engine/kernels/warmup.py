@@ -35,6 +35,11 @@ def warmup() -> float:
         tracker.update(pa.RecordBatch.from_arrays([arr], names=["c"]))
         tracker.update(pa.RecordBatch.from_arrays([arr.slice(1)], names=["c"]))
         tracker.view()
+    typed = TableTracker([], ProfileOptions(), typing="schema")  # fixed-width values: int64 offsets
+    typed.update(
+        pa.RecordBatch.from_arrays([pa.array([1, None, 3]), pa.array(["a", None, ""])], names=["i", "s"])
+    )
+    typed.view()
     hll_registers_from_hashes(np.arange(1, 5, dtype=np.uint64))
     buf = np.frombuffer(b'a,"b\nc"\r\nd\n', dtype=np.uint8)
     classes = byte_classes(b",", b'"')

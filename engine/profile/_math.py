@@ -205,6 +205,17 @@ def merge_samples(
     return tuple(sorted(merged.items())[:k])
 
 
+def merge_schemas(a, b, make):
+    """Union of ``SchemaSeen`` records by schema: file counts add up, the smallest example path stays."""
+    by_schema = {s.schema: s for s in a}
+    for s in b:
+        seen = by_schema.get(s.schema)
+        by_schema[s.schema] = (
+            s if seen is None else make(s.schema, seen.files + s.files, min(seen.example, s.example))
+        )
+    return tuple(sorted(by_schema.values(), key=lambda s: (-s.files, s.example)))
+
+
 # --- rendering ------------------------------------------------------------------------------------------
 
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
@@ -256,12 +267,146 @@ def or_opt(a: bool | None, b: bool | None) -> bool | None:
     return a or b
 
 
-_WIDENING = {
-    frozenset(("int", "bigint")): "bigint",
-    frozenset(("int", "double")): "double",
-    frozenset(("bigint", "double")): "double",
-    frozenset(("date", "timestamp")): "timestamp",
-}
+# --- declared types: a join over the contract's type names ------------------------------------------------
+#
+# Types are parsed from their names (``struct<a:int,b:array<string>>``) into trees, joined, and rendered
+# back.  The join is the narrowest type holding both: ``int`` < ``bigint`` < ``decimal`` < ``double``,
+# ``date`` < ``timestamp``, structs union their fields by name, arrays and maps join their parts;
+# anything else gives ``string``.
+
+_INT_DIGITS = {"int": 10, "bigint": 19}
+
+
+def parse_type(text: str):
+    """A type name as a tree: a leaf name, ``("array", T)``, ``("map", K, V)`` or ``("struct", ((n, T), ...))``."""
+    tree, rest = _parse(text.strip(), 0)
+    if rest != len(text.strip()):
+        raise ValueError(f"not a type name: {text!r}")
+    return tree
+
+
+def _parse(s: str, i: int):
+    while i < len(s) and s[i] == " ":
+        i += 1
+    j = i
+    while j < len(s) and (s[j].isalnum() or s[j] == "_"):
+        j += 1
+    if j < len(s) and s[j] == "(":  # decimal(p,s)
+        j = s.index(")", j) + 1
+    word = s[i:j].replace(" ", "")
+    if not word:
+        raise ValueError(f"expected a type at {i} in {s!r}")
+    if j < len(s) and s[j] == "<":
+        if word == "array":
+            elem, j = _parse(s, j + 1)
+            return ("array", elem), _expect(s, j, ">")
+        if word == "map":
+            key, j = _parse(s, j + 1)
+            j = _expect(s, j, ",")
+            val, j = _parse(s, j)
+            return ("map", key, val), _expect(s, j, ">")
+        if word == "struct":
+            fields = []
+            j += 1
+            while j < len(s) and s[j] != ">":
+                name, j = _field_name(s, j)
+                j = _expect(s, j, ":")
+                typ, j = _parse(s, j)
+                fields.append((name, typ))
+                if j < len(s) and s[j] == ",":
+                    j += 1
+            return ("struct", tuple(fields)), _expect(s, j, ">")
+        raise ValueError(f"unknown type constructor {word!r}")
+    return word, j
+
+
+def _field_name(s: str, i: int) -> tuple[str, int]:
+    if s[i] == "`":
+        out = []
+        j = i + 1
+        while j < len(s):
+            if s[j] == "`":
+                if j + 1 < len(s) and s[j + 1] == "`":
+                    out.append("`")
+                    j += 2
+                    continue
+                return "".join(out), j + 1
+            out.append(s[j])
+            j += 1
+        raise ValueError("unterminated field name")
+    j = s.index(":", i)
+    return s[i:j], j
+
+
+def _expect(s: str, i: int, ch: str) -> int:
+    if i >= len(s) or s[i] != ch:
+        raise ValueError(f"expected {ch!r} at {i} in {s!r}")
+    return i + 1
+
+
+def render_type(tree) -> str:
+    from .typed import quote_field
+
+    if isinstance(tree, str):
+        return tree
+    if tree[0] == "array":
+        return f"array<{render_type(tree[1])}>"
+    if tree[0] == "map":
+        return f"map<{render_type(tree[1])},{render_type(tree[2])}>"
+    return "struct<" + ",".join(f"{quote_field(n)}:{render_type(t)}" for n, t in tree[1]) + ">"
+
+
+def _decimal(leaf: str) -> tuple[int, int] | None:
+    """(integer digits, scale) of ``int``, ``bigint`` and ``decimal(p,s)``; None for other leaves."""
+    if leaf in _INT_DIGITS:
+        return _INT_DIGITS[leaf], 0
+    if leaf.startswith("decimal(") and leaf.endswith(")"):
+        p, s = (int(x) for x in leaf[8:-1].split(","))
+        return p - s, s
+    return None
+
+
+def _join_leaf(a: str, b: str) -> str:
+    if a == b:
+        return a
+    pair = {a, b}
+    if pair == {"int", "bigint"}:
+        return "bigint"
+    if pair == {"date", "timestamp"}:
+        return "timestamp"
+    if "double" in pair and (_decimal(a if b == "double" else b) is not None):
+        return "double"
+    da, db = _decimal(a), _decimal(b)
+    if da is not None and db is not None:
+        digits, scale = max(da[0], db[0]), max(da[1], db[1])
+        if digits + scale > 38:
+            return "double"
+        return f"decimal({digits + scale},{scale})"
+    return "string"
+
+
+def join_types(a, b):
+    """The narrowest type tree holding both (see above)."""
+    if isinstance(a, str) and isinstance(b, str):
+        return _join_leaf(a, b)
+    if isinstance(a, str) or isinstance(b, str) or a[0] != b[0]:
+        return "string"
+    if a[0] == "array":
+        return ("array", join_types(a[1], b[1]))
+    if a[0] == "map":
+        return ("map", join_types(a[1], b[1]), join_types(a[2], b[2]))
+    fa, fb = dict(a[1]), dict(b[1])
+    names_a, names_b = [n for n, _ in a[1]], [n for n, _ in b[1]]
+    # The common order when both agree, else the union sorted by name: either way independent of the
+    # order of the operands and of grouping.
+    order = names_a if names_a == names_b else sorted(set(names_a) | set(names_b))
+    fields = []
+    for n in order:
+        if n in fa and n in fb:
+            fields.append((n, join_types(fa[n], fb[n])))
+        else:
+            fields.append((n, fa.get(n, fb.get(n))))
+    return ("struct", tuple(fields))
 
 
 def widen_declared(a: str | None, b: str | None) -> str | None:
@@ -270,4 +415,14 @@ def widen_declared(a: str | None, b: str | None) -> str | None:
         return b
     if b is None or a == b:
         return a
-    return _WIDENING.get(frozenset((a, b)), "string")
+    try:
+        return render_type(join_types(parse_type(a), parse_type(b)))
+    except ValueError:
+        return "string"
+
+
+def narrow_integer(declared: str, lo: int | None, hi: int | None) -> str:
+    """``bigint`` values that all fit 32 bits are ``int`` (JSON numbers follow CSV's integer rule)."""
+    if declared == "bigint" and lo is not None and hi is not None and lo >= -(2**31) and hi < 2**31:
+        return "int"
+    return declared

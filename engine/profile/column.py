@@ -16,12 +16,18 @@ import pyarrow as pa
 
 from ..kernels import column as K
 from ..kernels._jit import JIT_ENABLED
-from ..kernels.buffers import binary_views
+from ..kernels.buffers import binary_views, fixed_width_views
 from ..kernels.sketches import HLL_M, TABLE_CAP, empty_sample
 from ..kernels.types import ALL_FORMATS, N_FORMATS, T_STRING
 from . import _math as M
+from . import typed as T
 
 SAMPLE_TEXT_LIMIT = 200  # characters kept of each sample value, minimum and maximum
+
+# Where a column's type comes from (``ColumnProfile.type_origin``; a merge keeps the highest).
+ORIGIN_TEXT = 0  # inferred from text (CSV, Excel cells): the type lattice over every value
+ORIGIN_VALUES = 1  # the kinds of self-describing values (JSON), refined: strings may be dates, numbers int
+ORIGIN_SCHEMA = 2  # declared by the file's schema (Parquet, ORC, Avro, Arrow, Delta)
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,9 @@ class ColumnSummary:
     max_value: str | None
     sample_values: tuple[str, ...]
     date_format: str | None = None
+    # None where only footers were read (``--metadata-only``) and they did not say
+    null_count_known: bool = True
+    distinct_known: bool = True
 
 
 def decode_text(raw: bytes, encoding: str = "utf-8") -> str:
@@ -88,6 +97,22 @@ class ColumnProfile:
     # Typed formats (Parquet, ORC, ...) declare a type and nullability instead of inferring them.
     declared_type: str | None = None
     declared_nullable: bool | None = None
+    type_origin: int = ORIGIN_TEXT
+    tmin: tuple | None = None  # typed minimum ``(family, key, text)`` (see ``profile.typed``)
+    tmax: tuple | None = None
+    values_read: bool = True  # False: footers only (``--metadata-only``): no distinct count or samples
+    nulls_known: bool = True  # False: some footer had no null count
+
+    def pad(self, rows: int) -> ColumnProfile:
+        """This column over ``rows`` more records that do not have it (another file of the table): nulls."""
+        if rows <= 0:
+            return self
+        return dataclasses.replace(
+            self,
+            count=self.count + rows,
+            null_count=self.null_count + rows,
+            declared_nullable=None if self.declared_nullable is None else True,
+        )
 
     @classmethod
     def zero(cls, name: str, position: int, sample_size: int = 5) -> ColumnProfile:
@@ -147,6 +172,11 @@ class ColumnProfile:
             sample_size=k,
             declared_type=declared,
             declared_nullable=M.or_opt(self.declared_nullable, other.declared_nullable),
+            type_origin=max(self.type_origin, other.type_origin),
+            tmin=M.min_opt(self.tmin, other.tmin),
+            tmax=M.max_opt(self.tmax, other.tmax),
+            values_read=self.values_read and other.values_read,
+            nulls_known=self.nulls_known and other.nulls_known,
         ).canonical()
 
     __add__ = merge
@@ -155,21 +185,30 @@ class ColumnProfile:
     def distinct_count(self) -> int:
         return M.distinct_count(self.hashes, self.registers)
 
+    def resolved_type(self, prefer_decimal: bool = False) -> tuple[str, str | None]:
+        """(data type, date format) of the column: declared, refined from value kinds, or inferred."""
+        inferred, f = M.resolve_type(
+            self.flags, self.fmt_mask, self.int_digits, self.frac_digits, self.has_exp, prefer_decimal
+        )
+        if self.type_origin == ORIGIN_TEXT:
+            return inferred, M.date_format_name(f)
+        declared = self.declared_type or "string"
+        if self.type_origin == ORIGIN_VALUES:
+            if declared == "string" and inferred in ("date", "timestamp"):
+                return inferred, M.date_format_name(f)
+            if declared == "bigint" and self.tmin is not None and self.tmax is not None:
+                return M.narrow_integer(declared, self.tmin[1], self.tmax[1]), None
+        return declared, None
+
     def finalize(self, *, prefer_decimal: bool = False, encoding: str = "utf-8") -> ColumnSummary:
         """Resolve the type and render minimum, maximum and samples as text."""
-        date_format = None
-        if self.declared_type is not None:
-            data_type = self.declared_type
-        else:
-            data_type, f = M.resolve_type(
-                self.flags, self.fmt_mask, self.int_digits, self.frac_digits, self.has_exp, prefer_decimal
-            )
-            date_format = M.date_format_name(f)
+        data_type, date_format = self.resolved_type(prefer_decimal)
         lo, hi = self._min_max(data_type, date_format, encoding)
         if self.declared_nullable is not None:
             nullable = self.declared_nullable
         else:
             nullable = self.null_count > 0
+        render = _hex if data_type == "binary" else (lambda v: decode_text(v, encoding))
         return ColumnSummary(
             name=self.name,
             position=self.position,
@@ -179,8 +218,10 @@ class ColumnProfile:
             distinct_count=self.distinct_count,
             min_value=None if lo is None else _cut(lo),
             max_value=None if hi is None else _cut(hi),
-            sample_values=tuple(_cut(decode_text(v, encoding)) for _, v in self.samples),
+            sample_values=tuple(_cut(render(v)) for _, v in self.samples),
             date_format=date_format,
+            null_count_known=self.nulls_known,
+            distinct_known=self.values_read,
         )
 
     def _min_max(
@@ -191,11 +232,21 @@ class ColumnProfile:
             lo, hi = self.fmt_min[f], self.fmt_max[f]
             render = M.render_date if data_type == "date" else M.render_timestamp
             return render(lo), render(hi)
-        if data_type == "boolean" and self.declared_type is None:
+        if self.type_origin != ORIGIN_TEXT:
+            if self.tmin is not None and self.tmax is not None and data_type not in ("string", "binary"):
+                return self.tmin[2], self.tmax[2]
+            if data_type.startswith(("array<", "struct<", "map<")):
+                return None, None
+            if data_type == "binary":
+                return (
+                    None if self.smin is None else _hex(self.smin),
+                    None if self.smax is None else _hex(self.smax),
+                )
+        elif data_type == "boolean":
             return M.bool_min_max(self.flags)
-        if self.declared_type is None and data_type in ("int", "bigint"):
+        elif data_type in ("int", "bigint"):
             return str(self.imin), str(self.imax)
-        if self.declared_type is None and (data_type == "double" or data_type.startswith("decimal")):
+        elif data_type == "double" or data_type.startswith("decimal"):
             lo, hi = M.numeric_extremes(self.flags, self.imin, self.imax, self.dmin, self.dmax)
             return (
                 None if lo is None else decode_text(lo[1], encoding),
@@ -207,8 +258,21 @@ class ColumnProfile:
         )
 
 
+def _hex(raw: bytes) -> str:
+    return raw.hex()
+
+
+_NO_TOKENS = (np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
+
+
 class ColumnTracker:
-    """Mutable per-column state for the fused kernel while one worker streams one table."""
+    """Mutable per-column state for the fused kernel while one worker streams one table.
+
+    ``update`` folds text (CSV, Excel cells: nulls include blank values and null tokens, every value is
+    classified); ``update_typed`` folds a typed Arrow array (Parquet, ORC, Avro, Arrow, Delta, JSON):
+    nulls come from the validity bitmap only, minimum and maximum are kept in typed order, and only JSON
+    strings are classified (they may hold dates and timestamps).
+    """
 
     __slots__ = (
         "_count",
@@ -225,9 +289,14 @@ class ColumnTracker:
         "_smax",
         "_smin",
         "_table",
+        "declared_nullable",
+        "declared_type",
         "name",
         "position",
         "sample_size",
+        "tmax",
+        "tmin",
+        "type_origin",
     )
 
     def __init__(self, name: str, position: int, sample_size: int) -> None:
@@ -254,14 +323,56 @@ class ColumnTracker:
         self._dmax: tuple[float, bytes] | None = None
         self._count = 0
         self._memo = np.zeros(K.MEMO_SIZE, dtype=np.uint64)
+        self.declared_type: str | None = None
+        self.declared_nullable: bool | None = None
+        self.type_origin = ORIGIN_TEXT
+        self.tmin: tuple | None = None
+        self.tmax: tuple | None = None
+
+    def declare(self, data_type: str | None, nullable: bool | None, origin: int) -> None:
+        """Set (or widen to) the column's declared type; the kernel stops classifying declared columns."""
+        self.type_origin = max(self.type_origin, origin)
+        self.declared_type = M.widen_declared(self.declared_type, data_type)
+        self.declared_nullable = M.or_opt(self.declared_nullable, nullable)
+
+    def add_nulls(self, n: int) -> None:
+        """``n`` records without a value (a column that is missing from some records)."""
+        self._count += n
+        self._ist[K.I_NULLS] += n
 
     def update(self, arr: pa.Array, tokens: tuple[np.ndarray, np.ndarray], seed_mix: np.uint64) -> None:
-        """Fold one chunk (a binary/string Arrow array) into the state."""
+        """Fold one chunk (a binary/string Arrow array of text) into the state."""
+        if len(arr) == 0:
+            return
+        self._fold(binary_views(arr), tokens, seed_mix, K.MODE_TEXT, None)
+
+    def update_typed(self, arr: pa.Array, seed_mix: np.uint64, classify_strings: bool = False) -> None:
+        """Fold one chunk of a typed Arrow array (see the class docstring)."""
         n = len(arr)
         if n == 0:
             return
+        if pa.types.is_null(arr.type) or arr.null_count == n:
+            self.add_nulls(n)
+            return
+        lo, hi = T.typed_min_max(arr)
+        self.tmin = M.min_opt(self.tmin, lo)
+        self.tmax = M.max_opt(self.tmax, hi)
+        feed, mode, fixed = T.kernel_input(arr)
+        if (
+            classify_strings
+            and mode == K.MODE_TYPED_TEXT
+            and (pa.types.is_string(feed.type) or pa.types.is_large_string(feed.type))
+        ):
+            mode |= K.MODE_CLASSIFY
+        else:
+            self._ist[K.I_FLAGS] |= T_STRING  # declared: nothing to infer
+        views = fixed_width_views(feed) if fixed else binary_views(feed)
+        text_of = (lambda i: T.sample_text(arr, i)) if fixed else None
+        self._fold(views, _NO_TOKENS, seed_mix, mode, text_of)
+
+    def _fold(self, v, tokens, seed_mix: np.uint64, mode: int, text_of) -> None:
+        n = v.length
         self._count += n
-        v = binary_views(arr)
         self._fst[0] = np.inf
         self._fst[1] = -np.inf
         self._s_idx[:] = -1
@@ -270,14 +381,14 @@ class ColumnTracker:
             K.update_column(
                 v.offsets, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1], seed_mix,
                 ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio, self._s_idx,
-                self._smin, self._smax, self._memo,
+                self._smin, self._smax, self._memo, mode,
             )  # fmt: skip
         else:
             with np.errstate(over="ignore"):  # uint64 hashing wraps on purpose
                 K.update_column(
                     v.offsets, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1], seed_mix,
                     ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio, self._s_idx,
-                    self._smin, self._smax, self._memo,
+                    self._smin, self._smax, self._memo, mode,
                 )  # fmt: skip
         off, data = v.offsets, v.data
 
@@ -299,10 +410,11 @@ class ColumnTracker:
         if ist[K.I_DMAX_IDX] >= 0:
             self._dmax = M.double_max(self._dmax, (float(self._fst[1]), raw(ist[K.I_DMAX_IDX]).strip(b" \t")))
         if self.sample_size:
+            sample = raw if text_of is None else text_of
             kept: dict[int, bytes] = {}
             for prio, idx in zip(self._s_prio.tolist(), self._s_idx.tolist()):
                 if idx >= 0:
-                    kept[prio] = raw(idx)
+                    kept[prio] = sample(idx)
                 elif prio in self._samples:
                     kept[prio] = self._samples[prio]
             self._samples = kept
@@ -337,4 +449,9 @@ class ColumnTracker:
             registers=registers,
             samples=tuple(sorted(self._samples.items())),
             sample_size=self.sample_size,
+            declared_type=self.declared_type,
+            declared_nullable=self.declared_nullable,
+            type_origin=self.type_origin,
+            tmin=self.tmin,
+            tmax=self.tmax,
         ).canonical()

@@ -28,6 +28,17 @@ class ReadOptions:
     block_size: int
     header: str = "auto"
     null_values: tuple[str, ...] = ()
+    metadata_only: bool = False  # Parquet: footers only, no data pages
+    batch_rows: int = 128 * 1024  # records per batch of typed formats
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    """What a file's metadata says about one column (Parquet footers): None where it says nothing."""
+
+    null_count: int | None
+    min: Any = None
+    max: Any = None
 
 
 @dataclass
@@ -45,10 +56,32 @@ class TableStream:
     ragged_long: int = 0  # records with more fields than columns
     ragged_short: int = 0  # records with fewer fields than columns
     close: Callable[[], None] = lambda: None
+    # How column types are known: "text" (inferred from every value: CSV, Excel), "schema" (declared by
+    # the file: Parquet, ORC, Avro, Arrow, Delta) or "values" (JSON: the kinds of the values, refined).
+    typing: str = "text"
+    declared: dict[str, tuple[str, bool | None]] = field(default_factory=dict)  # name: (type, nullable)
+    arrow_types: dict[str, pa.DataType] = field(default_factory=dict)  # declared Arrow types, by name
+    row_count: int | None = None  # records, when the metadata says so (footers, the Delta log)
+    stats: dict[str, ColumnStats] | None = None  # footer facts, when values are not read
 
 
 Opener = Callable[[FileRef, ReadOptions], TableStream]
+#: Formats whose files hold several tables (Excel sheets): ``[(table suffix, stream), ...]``.
+MultiOpener = Callable[[FileRef, ReadOptions], list[tuple[str, TableStream]]]
 _READERS: dict[str, Opener] = {}
+_MULTI: dict[str, MultiOpener] = {}
+
+
+def register_multi(fmt: str) -> Callable[[MultiOpener], MultiOpener]:
+    def deco(fn: MultiOpener) -> MultiOpener:
+        _MULTI[fmt] = fn
+        return fn
+
+    return deco
+
+
+def multi_opener_for(fmt: str) -> MultiOpener | None:
+    return _MULTI.get(fmt)
 
 
 def register(fmt: str) -> Callable[[Opener], Opener]:
@@ -67,4 +100,21 @@ def opener_for(fmt: str) -> Opener:
 
 
 def registered_formats() -> tuple[str, ...]:
-    return tuple(sorted(_READERS))
+    return tuple(sorted(set(_READERS) | set(_MULTI)))
+
+
+def typed_stream(
+    schema: pa.Schema, batches: Iterator[pa.RecordBatch], file_type: str, **kw: Any
+) -> TableStream:
+    """A stream of a format with a declared schema: types and nullability from ``schema``."""
+    from ..profile.typed import sql_type
+
+    return TableStream(
+        names=tuple(schema.names),
+        batches=batches,
+        file_type=file_type,
+        typing="schema",
+        declared={f.name: (sql_type(f.type), f.nullable) for f in schema},
+        arrow_types={f.name: f.type for f in schema},
+        **kw,
+    )

@@ -1,28 +1,46 @@
 """Planning, submitting, collecting and merging the work of one run.
 
-Plan: plain delimited files larger than twice the split size are cut into byte ranges (one task each,
-merged when all are back); other files are batched into units of a few MiB so per-task overhead stays
-small.  Run: units go to a process pool (or run inline for ``--workers 1`` and tiny inputs); results are
-merged as they arrive; a unit whose worker died is retried once, file by file, and then recorded as
+Plan: every table (``discovery.tables``) becomes file plans: its files, with what the table adds to each
+(partition values, a Delta table's logical names and declared types, read from its log here).  Plain
+delimited files larger than twice the split size are cut into byte ranges and large Parquet files into
+runs of row groups (one task each); other files are batched into units of a few MiB so per-task overhead
+stays small.  Run: units go to a process pool (or run inline for ``--workers 1`` and tiny inputs);
+results are merged as they arrive, in two steps: the parts of one file into the file's result, then the
+files of one table into the table's (the same merge whether a table is one file split in ranges or a
+folder of many files); a unit whose worker died is retried once, file by file, and then recorded as
 failed.  Progress is reported through a callback; nothing here writes to stdout or stderr.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..discovery.base import FileRef
+from ..discovery.tables import KIND_DELTA, KIND_FILE, TableGroup
 from ..errors import ExecutorError
 from ..kernels.warmup import warmup
-from ..profile.table import ProfileOptions
+from ..profile.table import ProfileOptions, TableProfile
 from ..readers import ReadOptions, detect_format
 from ..readers.csv_reader import plan_csv_split
+from ..readers.delta import DeltaSnapshot, read_snapshot
+from ..readers.parquet import row_group_sizes
 from ..settings import DEFAULT_SMALL_UNIT_BYTES, DEFAULT_SMALL_UNIT_FILES, ExtractionSettings
 from .pool import InlinePool, ProcessPool
-from .tasks import FileResult, TaskOptions, failed, finalized, w_profile_files, w_profile_range
+from .tasks import (
+    CONSTANT_POSITION,
+    FilePlan,
+    FileResult,
+    TaskOptions,
+    failed,
+    finalized,
+    w_profile_files,
+    w_profile_range,
+    w_profile_row_groups,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +60,19 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass
 class _Unit:
-    refs: tuple[FileRef, ...]
+    plans: tuple[FilePlan, ...]
     nbytes: int
     attempts: int = 0
-    # byte range of a split file
+    # one part of a split file: a byte range of delimited text, or a run of Parquet row groups
+    split: str | None = None  # "range" or "row_groups"
     dialect: object | None = None
     start: int = 0
     end: int | None = None
     part: int = 0
 
     @property
-    def is_range(self) -> bool:
-        return self.dialect is not None
+    def is_part(self) -> bool:
+        return self.split is not None
 
 
 @dataclass
@@ -61,13 +80,22 @@ class _Split:
     parts: int
     merged: FileResult | None = None
     received: int = 0
-    done: bool = False
+
+
+@dataclass
+class _Table:
+    group: TableGroup
+    expected: int
+    snapshot: DeltaSnapshot | None = None
+    done: set[str] = field(default_factory=set)
+    merged: dict[str | None, FileResult] = field(default_factory=dict)
 
 
 @dataclass
 class _State:
-    results: dict[str, FileResult] = field(default_factory=dict)
+    tables: dict[str, _Table] = field(default_factory=dict)
     splits: dict[str, _Split] = field(default_factory=dict)
+    finished: list[FileResult] = field(default_factory=list)
     bytes_done: int = 0
     files_done: int = 0
     prefer_decimal: bool = False
@@ -76,7 +104,10 @@ class _State:
 def task_options(settings: ExtractionSettings) -> TaskOptions:
     return TaskOptions(
         read=ReadOptions(
-            block_size=settings.block_size, header=settings.header, null_values=settings.null_values
+            block_size=settings.block_size,
+            header=settings.header,
+            null_values=settings.null_values,
+            metadata_only=settings.metadata_only,
         ),
         profile=ProfileOptions(
             sample_size=settings.sample_size,
@@ -87,14 +118,56 @@ def task_options(settings: ExtractionSettings) -> TaskOptions:
     )
 
 
-def _splittable(
-    ref: FileRef, settings: ExtractionSettings, opts: TaskOptions, workers: int
+# --- planning -------------------------------------------------------------------------------------------
+
+
+def _delta_plans(group: TableGroup) -> tuple[DeltaSnapshot, list[FilePlan]]:
+    """Read a Delta table's log; its live files become plans (values read from those files only)."""
+    snapshot = read_snapshot(group.log)
+    types = {c.name: c for c in snapshot.columns}
+    rename = tuple((c.physical, c.name) for c in snapshot.columns if c.physical != c.name)
+    declared = tuple((c.name, c.data_type, c.nullable) for c in snapshot.columns)
+    prefix = f"{group.key}/" if group.key else ""
+    plans = []
+    for f in snapshot.files:
+        pv = dict(f.partition_values)
+        constants = tuple(
+            (name, pv.get(name), types[name].data_type if name in types else None)
+            for name in snapshot.partition_columns
+        )
+        ref = FileRef(
+            url=f"{group.location}/{f.path}", rel_path=prefix + f.path, size=f.size, format="parquet"
+        )
+        plans.append(FilePlan(ref=ref, table_key=group.key, constants=constants, rename=rename,
+                              declared=declared, file_type="delta"))  # fmt: skip
+    return snapshot, plans
+
+
+def _group_plans(group: TableGroup) -> list[FilePlan]:
+    if group.kind == KIND_FILE:
+        return [FilePlan(ref=group.files[0], table_key=group.key, whole_table=True)]
+    plans = []
+    for i, ref in enumerate(group.files):
+        values = group.partitions[i] if group.partitions else ()
+        plans.append(FilePlan(ref=ref, table_key=group.key, constants=tuple((k, v, None) for k, v in values)))
+    return plans
+
+
+def _split_units(
+    plan: FilePlan, settings: ExtractionSettings, opts: TaskOptions, workers: int
 ) -> list[_Unit] | None:
-    if workers < 2 or ref.error or ref.size < 2 * settings.split_size or ref.format not in ("csv", "unknown"):
+    ref = plan.ref
+    if workers < 2 or ref.error or ref.size < 2 * settings.split_size or opts.read.metadata_only:
+        return None
+    if ref.format not in ("csv", "parquet", "unknown"):
         return None
     try:
         fmt, codec = detect_format(ref)
-        if fmt != "csv" or codec is not None:
+        if codec is not None:
+            return None
+        if fmt == "parquet":
+            return _row_group_units(plan, row_group_sizes(ref), settings.split_size)
+        if fmt != "csv":
             return None
         dialect = plan_csv_split(ref, opts.read)
     except (ExecutorError, OSError) as err:
@@ -108,42 +181,69 @@ def _splittable(
     for i in range(n):
         start = i * step
         end = None if i == n - 1 else (i + 1) * step
-        units.append(
-            _Unit(
-                refs=(ref,), nbytes=(end or ref.size) - start, dialect=dialect, start=start, end=end, part=i
-            )
-        )
+        units.append(_Unit(plans=(plan,), nbytes=(end or ref.size) - start, split="range", dialect=dialect,
+                           start=start, end=end, part=i))  # fmt: skip
     return units
 
 
+def _row_group_units(plan: FilePlan, sizes: list[int], split_size: int) -> list[_Unit] | None:
+    """Runs of consecutive row groups of about ``split_size`` bytes each (None: not worth splitting)."""
+    if len(sizes) < 2:
+        return None
+    total = sum(sizes) or 1
+    runs: list[tuple[int, int]] = []
+    first = 0
+    acc = 0
+    for i, s in enumerate(sizes):
+        acc += s
+        if acc >= split_size and i + 1 < len(sizes):
+            runs.append((first, i + 1))
+            first, acc = i + 1, 0
+    runs.append((first, len(sizes)))
+    if len(runs) < 2:
+        return None
+    size = plan.ref.size
+    return [
+        _Unit(
+            plans=(plan,),
+            nbytes=max(1, size * sum(sizes[a:b]) // total),
+            split="row_groups",
+            start=a,
+            end=b,
+            part=i,
+        )
+        for i, (a, b) in enumerate(runs)
+    ]
+
+
 def plan(
-    refs: Sequence[FileRef], settings: ExtractionSettings, opts: TaskOptions, workers: int
+    plans: Sequence[FilePlan], settings: ExtractionSettings, opts: TaskOptions, workers: int
 ) -> list[_Unit]:
-    """Work units: byte ranges of large plain CSV files, and batches of other files."""
+    """Work units: parts of large files, and batches of other files."""
     units: list[_Unit] = []
-    total = sum(r.size for r in refs)
+    total = sum(p.ref.size for p in plans)
     # keep at least ~4 units per worker when files are small, so no worker idles at the end
     cap_bytes = max(1 << 20, min(DEFAULT_SMALL_UNIT_BYTES, total // max(1, 4 * workers)))
-    cap_files = max(1, min(DEFAULT_SMALL_UNIT_FILES, len(refs) // max(1, 4 * workers)))
-    batch: list[FileRef] = []
+    cap_files = max(1, min(DEFAULT_SMALL_UNIT_FILES, len(plans) // max(1, 4 * workers)))
+    batch: list[FilePlan] = []
     batch_bytes = 0
 
     def flush() -> None:
         nonlocal batch, batch_bytes
         if batch:
-            units.append(_Unit(refs=tuple(batch), nbytes=batch_bytes))
+            units.append(_Unit(plans=tuple(batch), nbytes=batch_bytes))
         batch, batch_bytes = [], 0
 
-    for ref in refs:
-        ranges = _splittable(ref, settings, opts, workers)
-        if ranges:
-            units.extend(ranges)
+    for p in plans:
+        parts = _split_units(p, settings, opts, workers)
+        if parts:
+            units.extend(parts)
             continue
-        if ref.size >= cap_bytes:
-            units.append(_Unit(refs=(ref,), nbytes=ref.size))
+        if p.ref.size >= cap_bytes:
+            units.append(_Unit(plans=(p,), nbytes=p.ref.size))
             continue
-        batch.append(ref)
-        batch_bytes += ref.size
+        batch.append(p)
+        batch_bytes += p.ref.size
         if batch_bytes >= cap_bytes or len(batch) >= cap_files:
             flush()
     flush()
@@ -152,37 +252,61 @@ def plan(
     return units
 
 
+# --- running --------------------------------------------------------------------------------------------
+
+
 def _submit(pool: ProcessPool | InlinePool, task_id: int, unit: _Unit, opts: TaskOptions) -> None:
     unit.attempts += 1
-    if unit.is_range:
+    if unit.split == "range":
         pool.submit(
-            task_id, w_profile_range, unit.refs[0], unit.dialect, unit.start, unit.end, unit.part, opts
+            task_id, w_profile_range, unit.plans[0], unit.dialect, unit.start, unit.end, unit.part, opts
         )
+    elif unit.split == "row_groups":
+        pool.submit(task_id, w_profile_row_groups, unit.plans[0], unit.start, unit.end, unit.part, opts)
     else:
-        pool.submit(task_id, w_profile_files, unit.refs, opts)
+        pool.submit(task_id, w_profile_files, unit.plans, opts)
 
 
-def run_units(
-    refs: Sequence[FileRef],
+def run_tables(
+    groups: Sequence[TableGroup],
     settings: ExtractionSettings,
     progress: ProgressCallback | None = None,
 ) -> list[FileResult]:
-    """Profile every file; returns one ``FileResult`` per file, in the order of ``refs``."""
+    """Profile every table; returns one ``FileResult`` per table (per sheet of a workbook)."""
     opts = task_options(settings)
     workers = settings.effective_workers
-    units = plan(refs, settings, opts, workers)
-    total_bytes = sum(r.size for r in refs)
+    state = _State(prefer_decimal=settings.prefer_decimal)
+    plans: list[FilePlan] = []
+    for group in groups:
+        snapshot = None
+        try:
+            if group.kind == KIND_DELTA:
+                snapshot, group_plans = _delta_plans(group)
+            else:
+                group_plans = _group_plans(group)
+        except (ExecutorError, OSError) as err:
+            state.finished.append(_table_failure(group, f"{err}"))
+            continue
+        if not group_plans:  # a Delta table with no live file
+            assert snapshot is not None
+            state.finished.append(_finish(_Table(group, 0, snapshot), None, FileResult(
+                rel_path=group.key, size=0, file_type="delta", profile=TableProfile(), table_key=group.key,
+                file_count=0)))  # fmt: skip
+            continue
+        state.tables[group.key] = _Table(group, len(group_plans), snapshot)
+        plans.extend(group_plans)
+    units = plan(plans, settings, opts, workers)
+    total_bytes = sum(p.ref.size for p in plans)
     # An explicit --workers N is honoured; by default tiny runs stay in-process (forking costs more).
     inline = workers == 1 or len(units) <= 1 or (settings.workers is None and total_bytes < INLINE_BYTES)
     warmup()  # before any fork: workers inherit compiled kernels
-    state = _State(prefer_decimal=settings.prefer_decimal)
     for unit in units:
-        if unit.is_range:
-            state.splits.setdefault(unit.refs[0].rel_path, _Split(parts=0)).parts += 1
+        if unit.is_part:
+            state.splits.setdefault(unit.plans[0].ref.rel_path, _Split(parts=0)).parts += 1
 
     def report() -> None:
         if progress is not None:
-            progress(Progress(state.bytes_done, total_bytes, state.files_done, len(refs)))
+            progress(Progress(state.bytes_done, total_bytes, state.files_done, len(plans)))
 
     pool: ProcessPool | InlinePool = InlinePool() if inline else ProcessPool(min(workers, len(units)))
     by_task: dict[int, _Unit] = {}
@@ -198,7 +322,7 @@ def run_units(
             next_id = _drain(pool, by_task, state, opts, next_id, report, timeout=settings.progress_interval)
             report()
     report()
-    return [state.results[r.rel_path] for r in refs]
+    return state.finished
 
 
 def _drain(
@@ -213,15 +337,15 @@ def _drain(
     for event in pool.events(timeout):
         unit = by_task.pop(event.task_id)
         if event.ok:
-            values = event.value if isinstance(event.value, list) else [event.value]
-            for result in values:
-                _record(state, result)
+            _record_unit(state, unit, list(event.value))
             state.bytes_done += unit.nbytes
         elif event.died and unit.attempts < 2:
             # Retry once on a fresh worker, one file per unit so a bad file cannot take others down again.
-            log.warning("retrying %d file(s) whose worker died", len(unit.refs))
+            log.warning("retrying %d file(s) whose worker died", len(unit.plans))
             retries = (
-                [unit] if unit.is_range else [_Unit(refs=(r,), nbytes=r.size, attempts=1) for r in unit.refs]
+                [unit]
+                if unit.is_part
+                else [_Unit(plans=(p,), nbytes=p.ref.size, attempts=1) for p in unit.plans]
             )
             for retry in retries:
                 by_task[next_id] = retry
@@ -232,29 +356,111 @@ def _drain(
             why = event.error.splitlines()[0] if event.error else "unknown failure"
             if event.died:
                 why = f"{why} while profiling this file, twice"
-            for ref in unit.refs:
-                result = failed(ref, why, internal=not event.died)
-                _record(state, result if not unit.is_range else _as_part(result, unit.part))
+            results = []
+            for p in unit.plans:
+                r = failed(p.ref, why, internal=not event.died)
+                r = dataclasses.replace(r, table_key=p.table_key if p.table_key != p.ref.rel_path else None)
+                if unit.is_part:
+                    r = dataclasses.replace(r, part=unit.part, size=p.ref.size if unit.part == 0 else 0,
+                                            file_count=1 if unit.part == 0 else 0)  # fmt: skip
+                results.append(r)
+            _record_unit(state, unit, results)
             state.bytes_done += unit.nbytes
         report()
     return next_id
 
 
-def _as_part(result: FileResult, part: int) -> FileResult:
-    import dataclasses
-
-    return dataclasses.replace(result, part=part)
-
-
-def _record(state: _State, result: FileResult) -> None:
-    split = state.splits.get(result.rel_path)
-    if split is None or result.part is None:
-        state.results[result.rel_path] = result
+def _record_unit(state: _State, unit: _Unit, results: list[FileResult]) -> None:
+    """Fold a unit's results in: parts into their file, then whole files into their table."""
+    by_file: dict[str, list[FileResult]] = {}
+    for r in results:
+        by_file.setdefault(r.rel_path, []).append(r)
+    for rel_path, file_results in by_file.items():
+        split = state.splits.get(rel_path)
+        if split is not None and unit.is_part:
+            (r,) = file_results
+            split.received += 1
+            split.merged = r if split.merged is None else split.merged.merge_part(r)
+            if split.received < split.parts:
+                continue
+            file_results = [dataclasses.replace(split.merged, part=None)]
         state.files_done += 1
-        return
-    split.received += 1
-    split.merged = result if split.merged is None else split.merged.merge_part(result)
-    if split.received == split.parts:
-        state.results[result.rel_path] = finalized(split.merged, state.prefer_decimal)
-        split.merged = None
-        state.files_done += 1
+        _record_file(state, rel_path, file_results)
+
+
+def _record_file(state: _State, rel_path: str, results: list[FileResult]) -> None:
+    key = results[0].key[0]
+    table = state.tables[key]
+    for r in results:
+        if not table.group.is_folder:
+            state.finished.append(finalized(r, state.prefer_decimal))
+            continue
+        seen = table.merged.get(r.sub)
+        table.merged[r.sub] = r if seen is None else seen.merge_file(r)
+    table.done.add(rel_path)
+    if len(table.done) == table.expected and table.group.is_folder:
+        for sub, merged in sorted(table.merged.items(), key=lambda kv: kv[0] or ""):
+            state.finished.append(finalized(_finish(table, sub, merged), state.prefer_decimal))
+        table.merged.clear()
+
+
+def _table_failure(group: TableGroup, message: str) -> FileResult:
+    return FileResult(
+        rel_path=group.key,
+        size=sum(r.size for r in group.files) + sum(r.size for r in group.log),
+        file_type="delta"
+        if group.kind == KIND_DELTA
+        else (group.files[0].format if group.files else "unknown"),
+        error=message,
+        table_key=group.key,
+        file_count=len(group.files),
+        folder=group.is_folder,
+        partition_columns=group.partition_columns,
+    )
+
+
+def _finish(table: _Table, sub: str | None, merged: FileResult) -> FileResult:
+    """A folder table's result: its path, the files that failed, the Delta log's schema and row count."""
+    group, snapshot = table.group, table.snapshot
+    profile = merged.profile
+    warnings = list(merged.warnings)
+    error = None
+    if merged.failed_files:
+        total = merged.file_count
+        if profile is None:
+            first = merged.failed_files[0]
+            error = f"none of the {total} files could be read; `{first[0]}`: {first[1]}"
+        else:
+            warnings.extend(f"file `{path}` could not be read: {why}" for path, why in merged.failed_files)
+    elif merged.error is not None:
+        error = merged.error
+    if profile is not None and group.partition_columns:
+        profile = profile.conform(
+            [c.name for c in profile.columns if c.position < CONSTANT_POSITION]
+            + list(group.partition_columns)
+        )
+    if snapshot is not None and profile is not None:
+        declared = {c.name: (c.data_type, c.nullable) for c in snapshot.columns}
+        profile = profile.conform([c.name for c in snapshot.columns], declared)
+        log_rows = snapshot.row_count
+        if log_rows is not None and log_rows != profile.row_count:
+            warnings.append(
+                f"the Delta log counts {log_rows} records, the live files hold {profile.row_count}"
+            )
+        if log_rows is not None:
+            profile = dataclasses.replace(profile, row_count=log_rows)
+        warnings.extend(snapshot.warnings)
+        warnings.append(f"Delta snapshot version {snapshot.version}, {len(snapshot.files)} live file(s)")
+    if profile is not None:
+        warnings.extend(profile.schema_differences())
+    return dataclasses.replace(
+        merged,
+        rel_path=group.key,
+        table_key=group.key,
+        folder=True,
+        partition_columns=snapshot.partition_columns if snapshot is not None else group.partition_columns,
+        profile=profile,
+        error=error,
+        file_type="delta" if snapshot is not None else merged.file_type,
+        warnings=tuple(sorted(set(warnings))),
+    )

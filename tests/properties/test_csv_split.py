@@ -20,7 +20,7 @@ from nuvyn_executor.engine.discovery.base import FileRef
 from nuvyn_executor.engine.profile.table import ProfileOptions
 from nuvyn_executor.engine.readers import ReadOptions
 from nuvyn_executor.engine.readers.csv_reader import plan_csv_split
-from nuvyn_executor.engine.scheduler.tasks import TaskOptions, profile_file, w_profile_range
+from nuvyn_executor.engine.scheduler.tasks import FilePlan, TaskOptions, profile_file, w_profile_range
 
 OPTS = TaskOptions(read=ReadOptions(block_size=1 << 16), profile=ProfileOptions(sample_size=3))
 
@@ -68,16 +68,18 @@ def test_ranges_give_the_same_profile(tmp_path_factory, doc: bytes, cuts: list[f
     path = tmp_path_factory.mktemp("split") / "f.csv"
     path.write_bytes(doc)
     ref = _ref(path)
-    whole = profile_file(ref, OPTS)
+    (whole,) = profile_file(ref, OPTS)
     assert whole.error is None, whole.error
     dialect = plan_csv_split(ref, OPTS.read)
     if dialect is None:
         return
     offsets = sorted({0, *(int(c * len(doc)) for c in cuts)})
     bounds = [*offsets, None]
+    plan = FilePlan(ref=ref, table_key=ref.rel_path)
     parts = [
-        w_profile_range(ref, dialect, start, end, i, OPTS)
+        part
         for i, (start, end) in enumerate(itertools.pairwise(bounds))
+        for part in w_profile_range(plan, dialect, start, end, i, OPTS)
     ]
     for p in parts:
         assert p.error is None, p.error
@@ -94,10 +96,11 @@ def test_split_in_the_middle_of_a_quoted_newline(tmp_path) -> None:
     ref = _ref(path)
     dialect = plan_csv_split(ref, OPTS.read)
     assert dialect is not None
-    whole = profile_file(ref, OPTS)
+    (whole,) = profile_file(ref, OPTS)
     assert whole.profile.row_count == 3
     for cut in range(1, len(doc)):
-        a = w_profile_range(ref, dialect, 0, cut, 0, OPTS)
-        b = w_profile_range(ref, dialect, cut, None, 1, OPTS)
+        plan = FilePlan(ref=ref, table_key=ref.rel_path)
+        (a,) = w_profile_range(plan, dialect, 0, cut, 0, OPTS)
+        (b,) = w_profile_range(plan, dialect, cut, None, 1, OPTS)
         merged = a.merge_part(b)
         assert merged.profile == whole.profile, f"split at byte {cut}"

@@ -21,17 +21,17 @@ _real = tasks.w_profile_files
 _CONTROL = "NUVYN_TEST_CONTROL_DIR"
 
 
-def _wait_on_victim(refs, opts):
+def _wait_on_victim(plans, opts):
     """Stands in for the worker function: files named victim* hang (recording the worker's pid)."""
     control = Path(os.environ[_CONTROL])
-    for ref in refs:
-        if ref.name.startswith("victim"):
+    for plan in plans:
+        if plan.ref.name.startswith("victim"):
             attempt = len(list(control.glob("pid-*"))) + 1
             (control / f"pid-{attempt}").write_text(str(os.getpid()))
             if (control / f"spare-{attempt}").exists():
                 break  # this attempt is allowed to finish
             time.sleep(60)
-    return _real(refs, opts)
+    return _real(plans, opts)
 
 
 def _killer(control: Path, kills: int, done: threading.Event) -> None:

@@ -1,0 +1,337 @@
+"""Typed Arrow values (Parquet, ORC, Avro, Arrow, Delta, JSON): their SQL type names, how their values
+reach the fused kernel, their minimum and maximum in typed order, and how they are rendered as text.
+
+The kernel only knows byte strings.  A typed column reaches it in one of two ways:
+
+* strings and binaries as they are (``MODE_TYPED_TEXT``: nulls from the validity bitmap only, byte-order
+  minimum and maximum kept);
+* fixed-width values (integers, floats, decimals, dates, timestamps, booleans) as their raw little-endian
+  bytes (``MODE_HASH``): the kernel hashes them for the distinct sketch and the sample priorities, and
+  only the few sampled values are rendered as text.  Integers are widened to 64 bits and floats to double
+  first, so a column written as ``int`` in one file and ``bigint`` in another hashes the same values the
+  same way.
+
+Nested values (lists, structs, maps) are rendered as JSON text and hashed as such.
+
+A typed minimum or maximum is ``(family, key, text)``: ``key`` orders values within a family (numbers by
+value, dates and timestamps by UTC nanoseconds, booleans false < true), the family makes any two keys
+comparable, and ``text`` breaks ties, so ``min``/``max`` over them are associative and commutative.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..kernels.column import MODE_HASH, MODE_TYPED_TEXT
+
+FAMILY_NUMBER = 1
+FAMILY_TEMPORAL = 2
+FAMILY_BOOLEAN = 3
+FAMILY_TIME = 4
+
+TypedBound = tuple[int, Any, str]
+
+_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+# --- SQL type names -------------------------------------------------------------------------------------
+
+
+def quote_field(name: str) -> str:
+    """A struct field name as Databricks writes it: backticks unless it is a plain identifier."""
+    if name and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name):
+        return name
+    return "`" + name.replace("`", "``") + "`"
+
+
+def sql_type(t: pa.DataType) -> str:
+    """The contract's (lower-case Databricks SQL) name of an Arrow type."""
+    if pa.types.is_dictionary(t):
+        return sql_type(t.value_type)
+    if isinstance(t, pa.ExtensionType):
+        return sql_type(t.storage_type)
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_int64(t) or pa.types.is_uint32(t) or pa.types.is_duration(t):
+        return "bigint"
+    if pa.types.is_integer(t):
+        return "decimal(20,0)" if pa.types.is_uint64(t) else "int"
+    if pa.types.is_floating(t):
+        return "double"
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if (
+        pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_fixed_size_binary(t)
+        or pa.types.is_binary_view(t)
+    ):
+        return "binary"
+    if pa.types.is_map(t):
+        return f"map<{sql_type(t.key_type)},{sql_type(t.item_type)}>"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return f"array<{sql_type(t.value_type)}>"
+    if pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+        return f"array<{sql_type(t.value_type)}>"
+    if pa.types.is_struct(t):
+        inner = ",".join(
+            f"{quote_field(t.field(i).name)}:{sql_type(t.field(i).type)}" for i in range(t.num_fields)
+        )
+        return f"struct<{inner}>"
+    if pa.types.is_null(t):
+        return "string"  # nothing but nulls: the contract's type of an all-null column
+    return "string"  # time of day, intervals, unions: no Databricks type; shown as text
+
+
+def is_nested(t: pa.DataType) -> bool:
+    return pa.types.is_nested(t)
+
+
+# --- feeding the kernel ---------------------------------------------------------------------------------
+
+
+def _decoded(arr: pa.Array) -> pa.Array:
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        return _decoded(arr.dictionary_decode())
+    if isinstance(t, pa.ExtensionType):
+        return _decoded(arr.storage)
+    if pa.types.is_string_view(t):
+        return _narrow_cast(arr, pa.string(), pa.large_string())
+    if pa.types.is_binary_view(t) or pa.types.is_fixed_size_binary(t):
+        return _narrow_cast(arr, pa.binary(), pa.large_binary())
+    return arr
+
+
+def _narrow_cast(arr: pa.Array, narrow: pa.DataType, wide: pa.DataType) -> pa.Array:
+    """Cast to 32-bit offsets (the cheapest cast from views), or 64-bit when the data is over 2 GiB."""
+    try:
+        return arr.cast(narrow)
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        return arr.cast(wide)
+
+
+def kernel_input(arr: pa.Array) -> tuple[pa.Array, int, bool]:
+    """(array, kernel mode, fixed width) that the fused kernel folds for a typed column."""
+    arr = _decoded(arr)
+    t = arr.type
+    if (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    ):
+        return arr, MODE_TYPED_TEXT, False
+    if pa.types.is_boolean(t):
+        return arr.cast(pa.uint8()), MODE_HASH, True
+    if pa.types.is_integer(t):
+        return (arr if pa.types.is_uint64(t) else arr.cast(pa.int64())), MODE_HASH, True
+    if pa.types.is_floating(t):
+        return arr.cast(pa.float64()), MODE_HASH, True
+    if pa.types.is_date64(t):
+        return arr.cast(pa.date32()), MODE_HASH, True
+    if pa.types.is_decimal(t) or (pa.types.is_primitive(t) and t.bit_width >= 8):
+        return arr, MODE_HASH, True  # decimals, dates, timestamps, times, durations
+    return pa.array(render_nested(arr), type=pa.large_string()), MODE_HASH, False
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """Python values of nested Arrow scalars as JSON-ready values (maps become objects)."""
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return {str(k): _plain(v) for k, v in value}
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def render_nested(arr: pa.Array) -> list[str | None]:
+    """Nested values as compact JSON text (None for nulls)."""
+    return [
+        None
+        if v is None
+        else json.dumps(_plain(v), ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        for v in arr.to_pylist()
+    ]
+
+
+# --- rendering ------------------------------------------------------------------------------------------
+
+
+def render_ns(ns: int, date_only: bool = False) -> str:
+    """UTC nanoseconds since the epoch as ``YYYY-MM-DD[ HH:MM:SS[.fraction]]``."""
+    days, rem = divmod(ns, _NS_PER_DAY)
+    d = dt.date(1970, 1, 1) + dt.timedelta(days=days)
+    if date_only:
+        return d.isoformat()
+    secs, frac = divmod(rem, 1_000_000_000)
+    hh, rest = divmod(secs, 3600)
+    mm, ss = divmod(rest, 60)
+    text = f"{d.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}"
+    if frac:
+        text += f".{frac:09d}".rstrip("0")
+    return text
+
+
+def _float_text(value: float, t: pa.DataType) -> str:
+    if pa.types.is_float32(t) or pa.types.is_float16(t):
+        return str(np.float32(value))
+    return repr(float(value))
+
+
+def render_scalar(value: Any, t: pa.DataType) -> str:
+    """One non-null value of an Arrow column as text (what samples and minimum/maximum show)."""
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _float_text(value, t)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        text = value.isoformat(sep=" ")
+        return text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, (list, dict)):
+        return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return str(value)
+
+
+def sample_text(arr: pa.Array, i: int) -> bytes:
+    """Value ``i`` (non-null) of a typed array, rendered, as UTF-8 bytes."""
+    t = arr.type
+    if pa.types.is_timestamp(t):
+        raw = arr.cast(pa.int64()).slice(i, 1)[0].as_py() if not pa.types.is_dictionary(t) else None
+        if raw is not None:
+            return render_ns(raw * _NS[t.unit]).encode()
+    return render_scalar(arr[i].as_py(), t).encode("utf-8", "surrogateescape")
+
+
+# --- typed minimum and maximum --------------------------------------------------------------------------
+
+
+def _bound(family: int, key: Any, text: str) -> TypedBound:
+    return (family, key, text)
+
+
+def _orderable(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        return _orderable(t.value_type)
+    if isinstance(t, pa.ExtensionType):
+        return _orderable(t.storage_type)
+    return (
+        pa.types.is_boolean(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_temporal(t)
+    )
+
+
+def _decimal_min_max(arr: pa.Array) -> tuple[Any, Any]:
+    """Minimum and maximum of a decimal128 array whose unscaled values fit 64 bits (precision <= 18):
+    the low words of its values compared as int64, far cheaper than comparing 128-bit decimals."""
+    t = arr.type
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset : 2 * (arr.offset + len(arr)) : 2]
+    low = pa.Array.from_buffers(pa.int64(), len(arr), [arr.buffers()[0], pa.py_buffer(np.ascontiguousarray(words))],
+                                offset=0) if arr.offset == 0 else pa.array(words, mask=arr.is_null().to_numpy(zero_copy_only=False))  # fmt: skip
+    mm = pc.min_max(low)
+    scale = decimal.Decimal(1).scaleb(-t.scale)
+    return (decimal.Decimal(mm["min"].as_py()) * scale).quantize(scale), (
+        decimal.Decimal(mm["max"].as_py()) * scale
+    ).quantize(scale)
+
+
+def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
+    """The smallest and largest non-null value of an orderable typed array (None, None otherwise)."""
+    if not _orderable(arr.type) or len(arr) == arr.null_count:
+        return None, None
+    arr = _decoded(arr)
+    t = arr.type
+    if pa.types.is_boolean(t):
+        mm = pc.min_max(arr)
+        lo, hi = mm["min"].as_py(), mm["max"].as_py()
+        return _bound(FAMILY_BOOLEAN, int(lo), render_scalar(lo, t)), _bound(
+            FAMILY_BOOLEAN, int(hi), render_scalar(hi, t)
+        )
+    if pa.types.is_decimal128(t) and t.precision <= 18:
+        lo, hi = _decimal_min_max(arr)
+        return _bound(FAMILY_NUMBER, lo, str(lo)), _bound(FAMILY_NUMBER, hi, str(hi))
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        mm = pc.min_max(arr)
+        lo, hi = mm["min"].as_py(), mm["max"].as_py()
+        if isinstance(lo, float) and (math.isnan(lo) or math.isnan(hi)):
+            return None, None
+        return _bound(FAMILY_NUMBER, lo, render_scalar(lo, t)), _bound(
+            FAMILY_NUMBER, hi, render_scalar(hi, t)
+        )
+    if pa.types.is_date(t):
+        days = pc.min_max(arr.cast(pa.date32()).cast(pa.int32()))
+        lo, hi = days["min"].as_py() * _NS_PER_DAY, days["max"].as_py() * _NS_PER_DAY
+        return _bound(FAMILY_TEMPORAL, lo, render_ns(lo, True)), _bound(
+            FAMILY_TEMPORAL, hi, render_ns(hi, True)
+        )
+    if pa.types.is_timestamp(t):
+        raw = pc.min_max(arr.cast(pa.int64()))
+        f = _NS[t.unit]
+        lo, hi = raw["min"].as_py() * f, raw["max"].as_py() * f
+        return _bound(FAMILY_TEMPORAL, lo, render_ns(lo)), _bound(FAMILY_TEMPORAL, hi, render_ns(hi))
+    if pa.types.is_time(t) or pa.types.is_duration(t):
+        mm = pc.min_max(arr)
+        lo, hi = mm["min"].as_py(), mm["max"].as_py()
+        key = pc.min_max(arr.cast(pa.int64()))
+        return (
+            _bound(FAMILY_TIME, key["min"].as_py(), render_scalar(lo, t)),
+            _bound(FAMILY_TIME, key["max"].as_py(), render_scalar(hi, t)),
+        )
+    return None, None
+
+
+def bound_of_value(value: Any, t: pa.DataType) -> TypedBound | None:
+    """A typed bound for one Python value of type ``t`` (Parquet footer statistics)."""
+    if value is None:
+        return None
+    if pa.types.is_boolean(t):
+        return _bound(FAMILY_BOOLEAN, int(value), render_scalar(value, t))
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return _bound(FAMILY_NUMBER, value, render_scalar(value, t))
+    if pa.types.is_date(t) and isinstance(value, dt.date):
+        ns = (value - dt.date(1970, 1, 1)).days * _NS_PER_DAY
+        return _bound(FAMILY_TEMPORAL, ns, render_ns(ns, True))
+    if pa.types.is_timestamp(t) and isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        delta = value - dt.datetime(1970, 1, 1)
+        ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+        return _bound(FAMILY_TEMPORAL, ns, render_ns(ns))
+    return None

@@ -1,0 +1,138 @@
+"""Typed columns keep the profile laws: kernel = twin in the typed modes, merge associative and
+commutative, the same answer however a column is cut into chunks or files, and a type join that is a
+join (commutative, associative, idempotent)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nuvyn_executor.engine.kernels import column as K
+from nuvyn_executor.engine.kernels.reference import profile_values
+from nuvyn_executor.engine.profile import _math as M
+from nuvyn_executor.engine.profile.column import ColumnTracker
+from nuvyn_executor.engine.profile.table import ProfileOptions, TableProfile, TableTracker
+
+values = st.lists(
+    st.one_of(st.none(), st.binary(max_size=12), st.text(max_size=8).map(str.encode)), max_size=60
+)
+ints = st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=80)
+
+
+def _cuts(n: int, data: st.DataObject) -> list[int]:
+    return sorted(set(data.draw(st.lists(st.integers(0, n), max_size=4))) | {0, n})
+
+
+@given(values, st.sampled_from([K.MODE_TYPED_TEXT, K.MODE_TYPED_TEXT | K.MODE_CLASSIFY]), st.data())
+def test_kernel_equals_twin_in_typed_modes(vals: list[bytes | None], mode: int, data: st.DataObject) -> None:
+    from nuvyn_executor.engine.kernels.buffers import binary_views
+    from nuvyn_executor.engine.kernels.types import T_STRING
+
+    arr = pa.array(vals, type=pa.binary())
+    tracker = ColumnTracker("c", 0, 5)
+    if not mode & K.MODE_CLASSIFY:
+        tracker._ist[K.I_FLAGS] |= T_STRING
+    cuts = _cuts(len(vals), data)
+    for a, b in itertools.pairwise(cuts):
+        chunk = arr.slice(a, b - a)
+        if len(chunk):
+            tracker._fold(
+                binary_views(chunk), (np.zeros(0, np.uint8), np.zeros(1, np.int64)), np.uint64(7), mode, None
+            )
+    assert tracker.view() == profile_values(vals, seed_mix=7, mode=mode)
+
+
+def _typed_profile(chunks: list[pa.RecordBatch]) -> TableProfile:
+    tracker = TableTracker([], ProfileOptions(), typing="schema", declared={"i": ("bigint", True)})
+    for batch in chunks:
+        tracker.update(batch)
+    return tracker.view()
+
+
+@given(ints.filter(bool), st.data())
+def test_typed_chunking_does_not_matter(vals: list[int | None], data: st.DataObject) -> None:
+    batch = pa.record_batch({"i": pa.array(vals, pa.int64())})
+    whole = _typed_profile([batch])
+    cuts = _cuts(len(vals), data)
+    parts = [_typed_profile([batch.slice(a, b - a)]) for a, b in itertools.pairwise(cuts)]
+    merged = TableProfile.zero()
+    for p in parts:
+        merged = merged.merge(p)
+    one_tracker = _typed_profile([batch.slice(a, b - a) for a, b in itertools.pairwise(cuts)])
+    assert merged.finalize() == whole.finalize() == one_tracker.finalize()
+
+
+@given(ints, ints, ints)
+def test_typed_merge_is_associative_and_commutative(a, b, c) -> None:
+    pa_, pb, pc = (_typed_profile([pa.record_batch({"i": pa.array(v, pa.int64())})]) for v in (a, b, c))
+    assert pa_.merge(pb) == pb.merge(pa_)
+    assert pa_.merge(pb).merge(pc) == pa_.merge(pb.merge(pc))
+    assert pa_.merge(TableProfile.zero()) == pa_
+
+
+@given(
+    st.lists(st.one_of(st.integers(-5, 5), st.text(max_size=3)), min_size=1, max_size=6),
+    st.lists(st.one_of(st.integers(-5, 5), st.text(max_size=3)), min_size=1, max_size=6),
+)
+def test_json_columns_whose_kinds_differ_merge_either_way(xs, ys) -> None:
+    """Files (or batches) of a JSON table whose values have different kinds: merge order is irrelevant."""
+    from nuvyn_executor.engine.readers.json_reader import records_to_batch
+
+    def prof(vals):
+        t = TableTracker([], ProfileOptions(), typing="values")
+        t.update(records_to_batch([{"x": v} for v in vals]))
+        return t.view()
+
+    a, b = prof(xs), prof(ys)
+    assert a.merge(b).finalize() == b.merge(a).finalize()
+
+
+def test_a_column_missing_from_one_file_is_null_there() -> None:
+    a = _typed_profile([pa.record_batch({"i": pa.array([1, 2], pa.int64())})])
+    other = TableTracker([], ProfileOptions(), typing="schema")
+    other.update(pa.record_batch({"j": pa.array(["x", "y", "z"])}))
+    merged = a.merge(other.view())
+    cols = {c.name: c for c in merged.finalize()}
+    assert merged.row_count == 5
+    assert (cols["i"].null_count, cols["j"].null_count) == (3, 2)
+
+
+leaves = st.sampled_from(
+    [
+        "int",
+        "bigint",
+        "double",
+        "decimal(10,2)",
+        "decimal(5,4)",
+        "date",
+        "timestamp",
+        "string",
+        "boolean",
+        "binary",
+    ]
+)
+types = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        inner.map(lambda t: ("array", t)),
+        st.tuples(st.just("map"), st.just("string"), inner),
+        st.lists(
+            st.tuples(st.sampled_from(["a", "b", "c"]), inner), max_size=3, unique_by=lambda f: f[0]
+        ).map(lambda fs: ("struct", tuple(fs))),
+    ),
+    max_leaves=6,
+)
+
+
+@given(types, types, types)
+def test_type_join_is_a_join(a, b, c) -> None:
+    j = M.join_types
+    assert j(a, b) == j(b, a)
+    assert j(j(a, b), c) == j(a, j(b, c))
+    assert j(a, a) == a
+    # and names round-trip through the parser
+    assert M.parse_type(M.render_type(a)) == a

@@ -1,0 +1,148 @@
+"""Edge cases of the format readers and of tables made of many files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from nuvyn_executor.engine import ExtractionSettings, extract_metadata
+from tests import formats as F
+
+
+def run(path: Path, **kw) -> dict:
+    return extract_metadata(ExtractionSettings(path=str(path), workers=kw.pop("workers", 1), **kw)).to_dict()
+
+
+def table(doc: dict, name: str) -> dict:
+    (t,) = [t for t in doc["tables"] if t["table_name"] == name]
+    return t
+
+
+def columns(doc: dict, name: str) -> dict[str, dict]:
+    return {c["column_name"]: c for c in doc["columns"] if c["table_name"] == name}
+
+
+def test_spark_files_whose_schemas_differ_are_reconciled(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    pq.write_table(pa.table({"k": pa.array([1, 2], pa.int32()), "v": ["a", "b"]}), out / "part-0.parquet")
+    pq.write_table(pa.table({"k": pa.array([3, 4**20], pa.int64()), "v": ["c", "d"]}), out / "part-1.parquet")
+    pq.write_table(pa.table({"k": pa.array([5], pa.int32()), "extra": [1.5]}), out / "part-2.parquet")
+    doc = run(tmp_path)
+    t = table(doc, "out")
+    assert (t["row_count"], t["column_count"], t["file_count"]) == (5, 3, 3)
+    cols = columns(doc, "out")
+    assert cols["k"]["data_type"] == "bigint"
+    assert cols["k"]["max_value"] == str(4**20)
+    assert cols["v"]["null_count"] == 1
+    assert cols["v"]["is_nullable"] is True
+    assert cols["extra"]["null_count"] == 4
+    warnings = json.loads(t["warnings"])
+    assert any(
+        "`k` is bigint in 1 file(s) (e.g. `out/part-1.parquet`), int in 2 file(s)" in w for w in warnings
+    ), warnings
+    assert any("`extra` is missing from 2 of 3 files" in w for w in warnings)
+    assert any("`v` is missing from 1 of 3 files (e.g. `out/part-2.parquet`)" in w for w in warnings)
+
+
+def test_a_bad_file_in_a_table_is_named_and_the_rest_profiled(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    F.write_spark_folder(out, files=2)
+    (out / "part-00009-bad.c000.snappy.parquet").write_bytes(b"PAR1 this is not parquet at all PAR1")
+    doc = run(tmp_path)
+    t = table(doc, "out")
+    assert t["row_count"] == 20
+    assert t["file_count"] == 3
+    assert t["error"] is None
+    assert any("part-00009-bad" in w and "Parquet" in w for w in json.loads(t["warnings"]))
+    assert doc["sources"][0]["files_failed"] == 1
+    assert doc["sources"][0]["status"] == "partial"
+
+
+def test_large_parquet_split_in_row_groups_equals_whole(tmp_path: Path) -> None:
+    n = 40_000
+    t = pa.table({"i": pa.array(range(n), pa.int64()), "s": [f"v{i % 777}" for i in range(n)],
+                  "d": pa.array([i / 7 for i in range(n)])})  # fmt: skip
+    pq.write_table(t, tmp_path / "big.parquet", row_group_size=3000, compression="none")
+    size = (tmp_path / "big.parquet").stat().st_size
+    whole = run(tmp_path / "big.parquet", workers=1)
+    split = run(tmp_path / "big.parquet", workers=2, split_size=max(1 << 16, size // 5), block_size=1 << 16)
+    assert whole["tables"][0]["row_count"] == split["tables"][0]["row_count"] == n
+    assert split["tables"][0]["file_count"] == 1
+    assert split["tables"][0]["size_bytes"] == size
+    strip = [{k: v for k, v in c.items() if k != "source_id"} for c in whole["columns"]]
+    assert strip == [{k: v for k, v in c.items() if k != "source_id"} for c in split["columns"]]
+
+
+def test_delta_checkpoint_and_column_mapping(tmp_path: Path) -> None:
+    import deltalake
+
+    folder = F.write_delta(tmp_path / "d")
+    deltalake.DeltaTable(str(folder)).create_checkpoint()
+    more = pa.table({"id": pa.array([20], pa.int64()), "country": ["fr"], "v": [9.0]})
+    deltalake.write_deltalake(str(folder), more, mode="append", partition_by=["country"])
+    doc = run(folder)
+    t = table(doc, "d")
+    assert (t["row_count"], t["file_count"]) == (5, 3)
+    assert columns(doc, "d")["id"]["max_value"] == "20"
+
+
+def test_delta_log_without_commits_is_a_clear_error(tmp_path: Path) -> None:
+    folder = F.write_delta(tmp_path / "d")
+    (folder / "_delta_log" / "00000000000000000001.json").unlink()
+    doc = run(folder)
+    t = table(doc, "d")
+    assert t["error"] is not None
+    assert "00000000000000000001.json is missing" in t["error"]
+
+
+def test_json_edge_cases(tmp_path: Path) -> None:
+    (tmp_path / "one.json").write_text('{"a": 1, "b": {"c": [1, 2]}}')
+    (tmp_path / "mixed.jsonl").write_text('{"x": 1}\n{"x": "two"}\n{"x": null}\n')
+    (tmp_path / "bad.jsonl").write_text('{"x": 1}\n{"x": \n')
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "big.jsonl.gz").write_bytes(gzip.compress(b"".join(b'{"n": %d}\n' % i for i in range(5000))))
+    doc = run(tmp_path)
+    assert table(doc, "one.json")["row_count"] == 1
+    assert columns(doc, "one.json")["b"]["data_type"] == "struct<c:array<bigint>>"
+    assert columns(doc, "mixed.jsonl")["x"]["data_type"] == "string"
+    assert "invalid JSON at line 2" in table(doc, "bad.jsonl")["error"]
+    assert table(doc, "empty.json")["row_count"] == 0
+    assert table(doc, "empty.json")["error"] is None
+    big = table(doc, "big.jsonl.gz")
+    assert (big["row_count"], big["compression"], big["file_type"]) == (5000, "gzip", "json")
+    assert columns(doc, "big.jsonl.gz")["n"]["data_type"] == "int"
+
+
+def test_bad_binary_files_are_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "trunc.parquet").write_bytes(b"PAR1" + b"\x00" * 100)
+    (tmp_path / "trunc.avro").write_bytes(b"Obj\x01garbage")
+    (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "gz.parquet.gz").write_bytes(gzip.compress((tmp_path / "trunc.parquet").read_bytes()))
+    doc = run(tmp_path)
+    assert "Parquet" in table(doc, "trunc.parquet")["error"]
+    assert "Avro" in table(doc, "trunc.avro")["error"]
+    assert "Excel" in table(doc, "bad.xlsx")["error"]
+    assert "decompress it first" in table(doc, "gz.parquet.gz")["error"]
+    assert doc["sources"][0]["status"] == "failed"
+
+
+def test_missing_optional_package_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    F.write_avro(tmp_path / "o.avro")
+    monkeypatch.setitem(sys.modules, "fastavro", None)  # import fastavro now raises ImportError
+    doc = run(tmp_path)
+    assert "pip install 'nuvyn-executor[avro]'" in table(doc, "o.avro")["error"]
+
+
+def test_text_that_starts_like_a_binary_format_stays_text(tmp_path: Path) -> None:
+    (tmp_path / "orcid.csv").write_text("ORCID,name\n0000-0001,Ann\n0000-0002,Bo\n")
+    doc = run(tmp_path)
+    t = table(doc, "orcid.csv")
+    assert (t["file_type"], t["row_count"]) == ("csv", 2)
