@@ -75,8 +75,9 @@ def metadata_extraction(
     )
     sink_settings = None
     if write_to_db:
-        # Resolve the target before profiling, so a bad --db fails fast.
-        sink_settings = SinkSettings(
+        # Resolve the target before profiling, so a bad --db fails fast.  The write's limits (retries,
+        # backoff, timeout, statement size) come from their EXECUTOR_DB_* / EXECUTOR_MAX_* variables.
+        sink_settings = SinkSettings.from_env(
             write_to_db=True,
             db_url=db_url,
             catalog=catalog,
