@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,3 +111,23 @@ def cli_process() -> Callable[..., CliResult]:
 @pytest.fixture
 def duckdb_path(tmp_path: Path) -> Path:
     return tmp_path / "meta.duckdb"
+
+
+@pytest.fixture(scope="session")
+def warehouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Databricks SQL warehouse emulator (``tests/warehouse``), one per session on 127.0.0.1."""
+    pytest.importorskip("databricks.sql")
+    from tests.warehouse import Warehouse
+
+    server = Warehouse(tmp_path_factory.mktemp("warehouse"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def warehouse(warehouse_server: Any) -> Any:
+    """The emulator, emptied: no table, fault or logged request.  ``warehouse.env()`` points the CLI
+    at it (host:port, http_path, token, CA bundle); ``warehouse.inject(...)`` queues faults;
+    ``warehouse.query(...)`` reads its data; ``warehouse.statements`` and ``.requests`` are its log."""
+    warehouse_server.reset()
+    return warehouse_server
