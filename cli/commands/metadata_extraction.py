@@ -54,6 +54,7 @@ def metadata_extraction(
     from ...engine.extract import extract_metadata, write_catalog
     from ...engine.kernels.nulls import DEFAULT_NULL_TOKENS
     from ...engine.settings import ExtractionSettings, SinkSettings, databricks_from_env
+    from ...engine.sinks import open_sink
     from ..main import EXIT_OK, EXIT_PARTIAL
     from ..progress import ProgressReporter
     from ..render import summary
@@ -84,6 +85,7 @@ def metadata_extraction(
             schema=schema,
             databricks=None if db_url else databricks_from_env(catalog=catalog),
         )
+        open_sink(sink_settings).close()  # parses --db (no connection yet): a bad URL fails here
     reporter = ProgressReporter(progress, settings.progress_interval)
     try:
         result = extract_metadata(settings, progress=reporter)
