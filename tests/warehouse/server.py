@@ -136,6 +136,11 @@ class Warehouse:
             self.statements: list[str] = []  # every statement executed, in order, repeats included
             self.handler = Handler(self.engine, self._before, self._after)
 
+    def reset_log(self) -> None:
+        """Forget the requests and statements logged and the faults queued; the data stays."""
+        with self._lock:
+            self.faults, self.requests, self.statements = [], [], []
+
     def inject(self, kind: str, **options: Any) -> Fault:
         """Queue a fault (see ``Fault``); faults apply in the order they were queued."""
         assert kind in KINDS, kind
@@ -170,17 +175,17 @@ class Warehouse:
     def _before(self, method: str, statement: str | None) -> None:
         with self._lock:
             fault = None
-            for f in self.faults:
+            for f in self.faults:  # every matching fault counts the request; the first one due strikes
                 if not f.applies(method, statement):
                     continue
                 if f.skip > 0:
                     f.skip -= 1
-                    continue
-                fault = f
-                f.times -= 1
-                if f.times <= 0:
-                    self.faults.remove(f)
-                break
+                elif fault is None:
+                    fault = f
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
             self.requests.append(Request(method, statement, str(fault) if fault else None))
         self._call.fault, self._call.statement = fault, statement
         if fault is not None and fault.when == "before":
