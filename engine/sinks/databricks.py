@@ -120,7 +120,8 @@ def connect_kwargs(conn: DatabricksSettings, settings: SinkSettings) -> dict[str
 
 
 def _chain(err: BaseException) -> Iterator[BaseException]:
-    """The error and what it wraps: causes, contexts, urllib3's ``reason``, the connector's ``args[1]``."""
+    """The error and what it wraps: causes, contexts, urllib3's ``reason``, exceptions among its ``args``
+    (where the connector and urllib3 keep the error they wrap)."""
     seen: set[int] = set()
     todo = [err]
     while todo:
@@ -129,7 +130,7 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(e))
         yield e
-        todo.extend(x for x in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args[1:2])
+        todo.extend(x for x in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args)
                     if isinstance(x, BaseException))  # fmt: skip
 
 
