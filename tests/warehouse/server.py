@@ -134,12 +134,14 @@ class Warehouse:
             self.faults: list[Fault] = []
             self.requests: list[Request] = []
             self.statements: list[str] = []  # every statement executed, in order, repeats included
+            self.busy_seconds = 0.0  # time spent decoding, running and encoding calls
             self.handler = Handler(self.engine, self._before, self._after)
 
     def reset_log(self) -> None:
-        """Forget the requests and statements logged and the faults queued; the data stays."""
+        """Forget the requests, statements and busy time logged and the faults queued; the data stays."""
         with self._lock:
             self.faults, self.requests, self.statements = [], [], []
+            self.busy_seconds = 0.0
 
     def inject(self, kind: str, **options: Any) -> Fault:
         """Queue a fault (see ``Fault``); faults apply in the order they were queued."""
@@ -211,7 +213,12 @@ class Warehouse:
         unlimited = {"string_length_limit": None, "container_length_limit": None}
         iprot = TBinaryProtocol.TBinaryProtocol(TTransport.TMemoryBuffer(body), **unlimited)
         out = TTransport.TMemoryBuffer()
-        TCLIService.Processor(self.handler).process(iprot, TBinaryProtocol.TBinaryProtocol(out))
+        started = time.perf_counter()
+        try:
+            TCLIService.Processor(self.handler).process(iprot, TBinaryProtocol.TBinaryProtocol(out))
+        finally:
+            with self._lock:
+                self.busy_seconds += time.perf_counter() - started
         return out.getvalue()
 
 
