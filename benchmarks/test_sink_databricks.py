@@ -7,10 +7,7 @@ a real warehouse's time would take the emulator's place.
 
 from __future__ import annotations
 
-import datetime as dt
-import random
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +15,7 @@ import pytest
 
 from nuvyn_executor.engine.catalog import Catalog
 from nuvyn_executor.engine.settings import SinkSettings, databricks_from_env
+from tests.sinks.dbx import make_catalog
 
 TABLES, COLUMNS = 100, 50
 
@@ -32,42 +30,28 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     server.close()
 
 
-def catalog(rng: random.Random) -> Catalog:
-    """A run's rows: realistic sizes (five sample values, min and max, a few hundred bytes a column)."""
-    sid = str(uuid.uuid4())
-    now = dt.datetime.now(dt.timezone.utc)
-    words = ["B07JW9H4J1", "Wayona Nylon Braided", "it's 4.2", "C:\\data\\x", "$5 -- off", "2024-01-02", "😀"]
-    tables, columns = [], []
-    for t in range(TABLES):
-        name = f"sales_{t:03d}.csv"
-        tables.append({"source_id": sid, "table_name": name, "file_path": f"region={t % 7}/{name}", "file_type": "csv",
-                       "row_count": rng.randrange(10**6), "column_count": COLUMNS, "size_bytes": rng.randrange(10**9),
-                       "compression": None, "file_count": 1, "partition_columns": "[]", "error": None,
-                       "encoding": "utf-8", "warnings": None})  # fmt: skip
-        for c in range(COLUMNS):
-            samples = rng.sample(words, 5)
-            columns.append({"source_id": sid, "table_name": name, "column_name": f"column_{c}", "data_type": "string",
-                            "position": c, "is_nullable": c % 3 == 0, "sample_values": repr(samples),
-                            "null_count": rng.randrange(1000), "distinct_count": rng.randrange(10**5),
-                            "min_value": min(samples), "max_value": max(samples), "date_format": None})  # fmt: skip
-    source = {"source_id": sid, "source_path": "/dbfs/mnt/raw", "source_type": "dbfs", "extraction_timestamp": now,
-              "files_found": TABLES, "total_size_bytes": 1, "tenant_id": "bench", "status": "complete",
-              "files_failed": 0, "duration_ms": 1, "executor_version": "bench"}  # fmt: skip
-    return Catalog(sources=[source], tables=tables, columns=columns)
+# Strings of the sizes a run writes: JSON arrays of five samples, names, paths, a few with quotes,
+# backslashes and non-ASCII text to escape.
+STRINGS = [
+    '["B07JW9H4J1", "B098NS6PVG", "B096MSW6CT", "B08HDJ86NZ", "B08CF3B7N1"]',
+    "product_name",
+    "region=3/sales_042.csv",
+    '["Wayona Nylon Braided USB to Lightning Fast Charging", "it\'s 4.2", "C:\\data", "$5 -- off", "😀"]',
+    "Computers&Accessories|Accessories&Peripherals|Cables&Accessories|Cables|USBCables",
+]
 
 
 @pytest.mark.benchmark(group="sink-databricks")
 def test_write_100_tables_x_50_columns(benchmark: Any, warehouse: Any) -> None:
     from nuvyn_executor.engine.sinks.databricks import DatabricksSink
 
-    rng = random.Random(0)
     connection = databricks_from_env(warehouse.env())
     settings = SinkSettings(write_to_db=True)
     figures: dict[str, Any] = {}
 
     def setup() -> tuple[tuple[Catalog], dict[str, Any]]:
         warehouse.reset_log()
-        return (catalog(rng),), {}
+        return (make_catalog(TABLES, COLUMNS, STRINGS),), {}
 
     def write(run: Catalog) -> None:
         started = time.perf_counter()

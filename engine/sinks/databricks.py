@@ -196,7 +196,7 @@ class DatabricksSink:
                 raise self._classify(err, what) from None
 
         def note(n: int, err: Exception, delay: float) -> None:
-            log.warning("%s; retry %d/%d in %.1fs", err, n, self.settings.retries, delay)
+            log.warning("%s; retry %d/%d in %.2gs", err, n, self.settings.retries, delay)
 
         s = self.settings
         return with_retries(
@@ -213,13 +213,9 @@ class DatabricksSink:
             self._cursor = self._connection.cursor()
         return self._cursor
 
-    def _execute(self, statement: str, what: str) -> Any:
-        cur = self._open()
-        self._retrying(lambda: cur.execute(statement), what)
-        self.statements += 1
-        return cur
+    def _run(self, statement: str, what: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Execute one statement (retrying transient failures); its result's column names and rows."""
 
-    def _query(self, statement: str, what: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         def run() -> tuple[list[str], list[tuple[Any, ...]]]:
             cur.execute(statement)
             return [d[0] for d in cur.description or ()], [tuple(r) for r in cur.fetchall()]
@@ -232,16 +228,16 @@ class DatabricksSink:
     # --- DDL ---------------------------------------------------------------------------------------
     def _missing_columns(self, table: str, source_id: str) -> tuple[list[tuple[str, str]], bool]:
         """The contract's columns the table lacks, and whether it holds rows of ``source_id``."""
-        names, rows = self._query(sql.probe_columns(self.target, table, source_id), f"reading `{table}`")
+        names, rows = self._run(sql.probe_columns(self.target, table, source_id), f"reading `{table}`")
         have = {n.lower() for n in names}
         return [(n, t) for n, t in SCHEMAS[table] if n.lower() not in have], bool(rows)
 
     def _ensure_tables(self, source_id: str) -> list[str]:
         """Create the schema and tables, add the columns older tables lack; returns the tables that hold
         rows of ``source_id`` already."""
-        self._execute(sql.create_schema(self.target), f"creating schema `{self.target.display()}`")
+        self._run(sql.create_schema(self.target), f"creating schema `{self.target.display()}`")
         for table, columns in SCHEMAS.items():
-            self._execute(
+            self._run(
                 sql.create_table(self.target, table, columns), f"creating `{self.target.display(table)}`"
             )
         leftovers = []
@@ -253,7 +249,7 @@ class DatabricksSink:
                 continue
             log.info("adding %s to %s", ", ".join(n for n, _ in missing), self.target.display(table))
             try:
-                self._execute(sql.add_columns(self.target, table, missing), f"adding columns to `{table}`")
+                self._run(sql.add_columns(self.target, table, missing), f"adding columns to `{table}`")
             except SinkError:
                 # A lost reply may hide an ALTER that ran, or that the connector ran twice (the second
                 # failing on the now existing columns): look again before counting it as failed.
@@ -263,11 +259,11 @@ class DatabricksSink:
 
     # --- rows --------------------------------------------------------------------------------------
     def _counts(self, tables: Sequence[str], source_id: str) -> dict[str, int]:
-        _, rows = self._query(sql.count_rows(self.target, tables, source_id), "counting the rows written")
+        _, rows = self._run(sql.count_rows(self.target, tables, source_id), "counting the rows written")
         return {str(t): int(n) for t, n in rows}
 
     def _delete(self, table: str, source_id: str) -> None:
-        self._execute(sql.delete_rows(self.target, table, source_id), f"deleting the run's rows of `{table}`")
+        self._run(sql.delete_rows(self.target, table, source_id), f"deleting the run's rows of `{table}`")
 
     def _write_verified(self, catalog: Catalog, tables: Sequence[str]) -> None:
         """Insert the rows of ``tables``, count them, and rewrite any table whose count is off."""
@@ -277,12 +273,13 @@ class DatabricksSink:
             for t in tables
         }
         pending = list(tables)
+        # Rewriting repairs a write that succeeded too well: allowed at least once, even with no retries.
         attempts = max(self.settings.retries, 1) + 1
         for _ in range(attempts):
             for table in pending:
                 plan = plans[table]
                 for i, statement in enumerate(plan, 1):
-                    self._execute(statement.sql, f"inserting into `{table}` ({i}/{len(plan)})")
+                    self._run(statement.sql, f"inserting into `{table}` ({i}/{len(plan)})")
             counts = self._counts(tables, source_id)
             pending = [t for t in tables if counts.get(t, 0) != len(catalog.rows(t))]
             if not pending:

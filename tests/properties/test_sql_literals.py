@@ -9,7 +9,6 @@ emulator by the real connector and read back from its tables.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -17,7 +16,6 @@ import sqlglot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nuvyn_executor.engine.catalog import Catalog
 from nuvyn_executor.engine.sinks.batching import string_literal
 
 # Text that stresses a SQL literal: quotes, backslashes, escapes as text, comments, statement ends,
@@ -67,49 +65,16 @@ def test_the_emulators_parser_reads_the_text_back(text: str) -> None:
 @settings(max_examples=25)
 @given(st.lists(texts, min_size=1, max_size=8))
 def test_text_survives_the_sink(warehouse_server: Any, values: list[str]) -> None:
-    """Arbitrary text in every kind of string field, through the real connector and back."""
+    """Arbitrary text in every string field of every row, through the real connector and back."""
     from nuvyn_executor.engine.settings import SinkSettings, databricks_from_env
     from nuvyn_executor.engine.sinks.databricks import DatabricksSink
+    from tests.sinks.dbx import assert_exactly_once, make_catalog
 
-    catalog = _catalog(values)
-    env = warehouse_server.env()
-    sink = DatabricksSink(
-        databricks_from_env(env), SinkSettings(write_to_db=True, backoff=0.01, backoff_max=0.01)
-    )
+    catalog = make_catalog(n_tables=2, n_columns=3, strings=values)
+    settings = SinkSettings(write_to_db=True, backoff=0.01, backoff_max=0.01)
+    sink = DatabricksSink(databricks_from_env(warehouse_server.env()), settings)
     try:
         sink.write(catalog)
     finally:
         sink.close()
-    sid = catalog.source_id
-    stored = warehouse_server.query(
-        "SELECT column_name, sample_values, min_value FROM _executor_metadata.columns "
-        "WHERE source_id = ? ORDER BY position",
-        [sid],
-    )
-    assert stored == [(v, v, v) for v in values]
-    assert warehouse_server.query(
-        "SELECT tenant_id, source_path FROM _executor_metadata.sources WHERE source_id = ?", [sid]
-    ) == [(values[0], values[-1])]
-    assert warehouse_server.query(
-        "SELECT table_name, error FROM _executor_metadata.tables WHERE source_id = ?", [sid]
-    ) == [(values[0], values[-1])]
-
-
-def _catalog(values: list[str]) -> Catalog:
-    import uuid
-
-    sid = str(uuid.uuid4())
-    source = {"source_id": sid, "source_path": values[-1], "source_type": "local",
-              "extraction_timestamp": dt.datetime.now(dt.timezone.utc), "files_found": 1, "total_size_bytes": 1,
-              "tenant_id": values[0], "status": "partial", "files_failed": 1, "duration_ms": 1,
-              "executor_version": "test"}  # fmt: skip
-    table = {"source_id": sid, "table_name": values[0], "file_path": "f", "file_type": "csv", "row_count": None,
-             "column_count": None, "size_bytes": 1, "compression": None, "file_count": 1, "partition_columns": "[]",
-             "error": values[-1], "encoding": None, "warnings": None}  # fmt: skip
-    columns = [
-        {"source_id": sid, "table_name": values[0], "column_name": v, "data_type": "string", "position": i,
-         "is_nullable": True, "sample_values": v, "null_count": 0, "distinct_count": 1, "min_value": v,
-         "max_value": None, "date_format": None}
-        for i, v in enumerate(values)
-    ]  # fmt: skip
-    return Catalog(sources=[source], tables=[table], columns=columns)
+    assert_exactly_once(warehouse_server, catalog.to_dict())

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from nuvyn_executor.engine.catalog import SCHEMAS
+from nuvyn_executor.engine.catalog import SCHEMAS, Catalog
 from nuvyn_executor.engine.settings import DEFAULT_SCHEMA
 
 # Retries fast enough for tests (the defaults wait 1 s, doubling up to 30 s).
@@ -44,3 +47,32 @@ def assert_exactly_once(
         want = sorted(printed_rows(document, table), key=repr)
         assert len(got) == len(want), f"{table}: {len(got)} rows stored, {len(want)} printed"
         assert got == want, table
+
+
+def make_catalog(n_tables: int = 1, n_columns: int = 5, strings: Sequence[str] = ()) -> Catalog:
+    """A run's rows, made up: ``n_tables`` tables of ``n_columns`` columns.  With ``strings``, every
+    string field (``source_id`` aside) takes them in turn; numbers count, booleans alternate."""
+    source_id = str(uuid.uuid4())
+    texts = itertools.cycle(strings) if strings else None
+    when = dt.datetime(2025, 10, 12, 10, 30, 0, 123456, tzinfo=dt.timezone.utc)
+
+    def row(table: str, i: int) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, typ in SCHEMAS[table]:
+            if name == "source_id":
+                values[name] = source_id
+            elif typ == "STRING":
+                values[name] = next(texts) if texts else f"{name} {i}"
+            elif typ == "BOOLEAN":
+                values[name] = i % 2 == 0
+            elif typ == "TIMESTAMP":
+                values[name] = when
+            else:
+                values[name] = i
+        return values
+
+    return Catalog(
+        sources=[row("sources", 0)],
+        tables=[row("tables", t) for t in range(n_tables)],
+        columns=[row("columns", c) for c in range(n_tables * n_columns)],
+    )

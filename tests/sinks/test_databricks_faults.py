@@ -8,7 +8,6 @@ repeat it behind a single success, or report a failure for a statement that did 
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from nuvyn_executor.engine.settings import SinkSettings, databricks_from_env
 from nuvyn_executor.engine.sinks.databricks import DatabricksSink
 from tests.seed import SEED_COLUMNS_DDL
 
-from .dbx import INSERT_INTO, assert_exactly_once
+from .dbx import INSERT_INTO, assert_exactly_once, make_catalog
 
 # Faults that strike before the statement runs: retried, and nothing to repair.
 BEFORE = {
@@ -71,23 +70,6 @@ def test_a_fault_after_the_insert_ran(fault: dict[str, Any], executor, warehouse
 
 
 # --- every statement of a write, struck in turn (through the library: a write takes a few ms) -------------
-def _catalog(n_columns: int = 5) -> Catalog:
-    sid = str(uuid.uuid4())
-    import datetime as dt
-
-    source = {"source_id": sid, "source_path": "/data", "source_type": "local",
-              "extraction_timestamp": dt.datetime(2025, 10, 12, 10, 30, tzinfo=dt.timezone.utc), "files_found": 1,
-              "total_size_bytes": 10, "tenant_id": "t", "status": "complete", "files_failed": 0, "duration_ms": 3,
-              "executor_version": "test"}  # fmt: skip
-    table = {"source_id": sid, "table_name": "a.csv", "file_path": "a.csv", "file_type": "csv", "row_count": 2,
-             "column_count": n_columns, "size_bytes": 10, "compression": None, "file_count": 1,
-             "partition_columns": "[]", "error": None, "encoding": "utf-8", "warnings": None}  # fmt: skip
-    columns = [{"source_id": sid, "table_name": "a.csv", "column_name": f"c{i}", "data_type": "int", "position": i,
-                "is_nullable": False, "sample_values": "[\"1\"]", "null_count": 0, "distinct_count": 1,
-                "min_value": "1", "max_value": "1", "date_format": None} for i in range(n_columns)]  # fmt: skip
-    return Catalog(sources=[source], tables=[table], columns=columns)
-
-
 def _write(warehouse: Any, catalog: Catalog, **settings: Any) -> DatabricksSink:
     options = {"retries": 4, "backoff": 0.0, "backoff_max": 0.0, "max_rows_per_insert": 2, **settings}
     sink = DatabricksSink(databricks_from_env(warehouse.env()), SinkSettings(write_to_db=True, **options))
@@ -96,16 +78,6 @@ def _write(warehouse: Any, catalog: Catalog, **settings: Any) -> DatabricksSink:
     finally:
         sink.close()
     return sink
-
-
-def _exactly_once(warehouse: Any, catalog: Catalog) -> None:
-    for table in SCHEMAS:
-        names = ", ".join(f'"{n}"' for n, _ in SCHEMAS[table])
-        got = warehouse.query(
-            f"SELECT {names} FROM _executor_metadata.{table} WHERE source_id = ?", [catalog.source_id]
-        )
-        want = [tuple(r[n] for n, _ in SCHEMAS[table]) for r in catalog.rows(table)]
-        assert sorted(got, key=repr) == sorted(want, key=repr), table
 
 
 EVERY_STATEMENT = {
@@ -117,18 +89,18 @@ EVERY_STATEMENT = {
 
 @pytest.mark.parametrize("fault", EVERY_STATEMENT.values(), ids=EVERY_STATEMENT.keys())
 def test_a_fault_on_any_statement_of_a_write(fault: dict[str, Any], warehouse) -> None:
-    _write(warehouse, _catalog())  # a first run: the schema and tables exist, as they usually do
+    _write(warehouse, make_catalog())  # a first run: the schema and tables exist, as they usually do
     warehouse.reset_log()
-    _write(warehouse, _catalog())
+    _write(warehouse, make_catalog())
     n = len(warehouse.statements)
     assert n == 14  # schema, 3 tables, 3 probes; 3 + 1 inserts, a count; the sources insert, a count
     for i in range(n):
         warehouse.reset_log()
-        catalog = _catalog()
+        catalog = make_catalog()
         injected = warehouse.inject(method="ExecuteStatement", skip=i, **fault)
         _write(warehouse, catalog)
         assert injected not in warehouse.faults, i
-        _exactly_once(warehouse, catalog)
+        assert_exactly_once(warehouse, catalog.to_dict())
 
 
 def test_faults_on_every_request_in_a_row_are_outlasted(warehouse) -> None:
@@ -136,33 +108,33 @@ def test_faults_on_every_request_in_a_row_are_outlasted(warehouse) -> None:
     kinds = list(EVERY_STATEMENT.values())
     for i in range(30):
         warehouse.inject(method="ExecuteStatement", skip=2 * i, **kinds[i % len(kinds)])
-    catalog = _catalog(9)
+    catalog = make_catalog(1, 9)
     _write(warehouse, catalog, retries=6)
     assert not warehouse.faults
-    _exactly_once(warehouse, catalog)
+    assert_exactly_once(warehouse, catalog.to_dict())
 
 
 def test_a_write_that_cannot_be_made_exact_fails_without_a_sources_row(warehouse) -> None:
     for i in range(100):  # every INSERT into columns runs twice behind one success
         warehouse.inject("drop", when="after", match=INSERT_INTO["columns"], skip=2 * i)
-    catalog = _catalog()
+    catalog = make_catalog()
     with pytest.raises(TransientSinkError, match="exactly once"):
         _write(warehouse, catalog, retries=2)
     assert warehouse.query("SELECT count(*) FROM _executor_metadata.sources") == [(0,)]
 
 
 def test_writing_the_same_catalog_again_replaces_it(warehouse) -> None:
-    catalog = _catalog()
+    catalog = make_catalog()
     _write(warehouse, catalog)
     warehouse.reset_log()
     _write(warehouse, catalog)
-    _exactly_once(warehouse, catalog)
+    assert_exactly_once(warehouse, catalog.to_dict())
     deletes = warehouse.executed(r"^DELETE FROM")
     assert [d.split("`")[3] for d in deletes] == ["sources", "tables", "columns"]  # the commit marker first
 
 
 def test_leftovers_of_a_failed_attempt_are_replaced(warehouse) -> None:
-    catalog = _catalog()
+    catalog = make_catalog()
     warehouse.inject("status", status=503, match=INSERT_INTO["sources"], times=1000)
     with pytest.raises(TransientSinkError):
         _write(warehouse, catalog, retries=1)
@@ -170,7 +142,7 @@ def test_leftovers_of_a_failed_attempt_are_replaced(warehouse) -> None:
                            [catalog.source_id]) == [(5,)]  # fmt: skip
     warehouse.faults.clear()
     _write(warehouse, catalog)
-    _exactly_once(warehouse, catalog)
+    assert_exactly_once(warehouse, catalog.to_dict())
 
 
 def test_an_alter_repeated_by_the_connector_is_not_a_failure(warehouse) -> None:
@@ -181,10 +153,10 @@ def test_an_alter_repeated_by_the_connector_is_not_a_failure(warehouse) -> None:
         cur.execute(SEED_COLUMNS_DDL)
     warehouse.reset_log()
     warehouse.inject("drop", when="after", match=r"^ALTER TABLE")
-    catalog = _catalog()
+    catalog = make_catalog()
     _write(warehouse, catalog)
     assert len(warehouse.executed(r"^ALTER TABLE")) == 2
     assert [r[0] for r in warehouse.query("DESCRIBE _executor_metadata.columns")] == [
         n for n, _ in SCHEMAS["columns"]
     ]
-    _exactly_once(warehouse, catalog)
+    assert_exactly_once(warehouse, catalog.to_dict())

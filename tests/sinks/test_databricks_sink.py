@@ -19,6 +19,8 @@ from nuvyn_executor.engine.sinks.databricks import (
     databricks_settings_from_url,
 )
 
+from .dbx import make_catalog
+
 dbsql = pytest.importorskip("databricks.sql")
 TOKEN = "dapi-url-token-0123456789"
 
@@ -88,8 +90,6 @@ def test_no_connection_goes_anywhere_but_the_warehouse(
     """Telemetry off: no feature-flag call to port 443, no telemetry upload, nothing but the warehouse."""
     from databricks.sql.common.feature_flag import FeatureFlagsContextFactory
 
-    from nuvyn_executor.engine.catalog import Catalog
-
     seen: list[Any] = []
     connect = socket.socket.connect
 
@@ -100,21 +100,12 @@ def test_no_connection_goes_anywhere_but_the_warehouse(
     monkeypatch.setattr(socket.socket, "connect", audited)
     sink = DatabricksSink(databricks_from_env(warehouse.env()), SinkSettings(write_to_db=True))
     try:
-        sink.write(Catalog(sources=[_source()]))
+        sink.write(make_catalog())
     finally:
         sink.close()
     assert seen
     assert {a[1] for a in seen} == {warehouse.port}
     assert FeatureFlagsContextFactory._context_map == {}
-
-
-def _source() -> dict[str, Any]:
-    import datetime as dt
-    import uuid
-
-    return {"source_id": str(uuid.uuid4()), "source_path": "/x", "source_type": "local",
-            "extraction_timestamp": dt.datetime.now(dt.timezone.utc), "files_found": 0, "total_size_bytes": 0,
-            "tenant_id": None, "status": "complete", "files_failed": 0, "duration_ms": 1, "executor_version": "t"}  # fmt: skip
 
 
 # --- error classes: the connector's and urllib3's own exceptions --------------------------------------------
