@@ -223,3 +223,20 @@ def test_runs_accumulate_and_each_is_written_once(executor, warehouse, amazon: P
         assert_exactly_once(warehouse, r.json)
     assert warehouse.query("SELECT count(*) FROM _executor_metadata.sources") == [(2,)]
     assert len(printed_rows(first.json, "columns")) == 6
+
+
+def test_nothing_in_a_data_file_changes_a_statement(executor, warehouse, write, data_dir: Path) -> None:
+    hostile = [
+        "x'); DROP TABLE _executor_metadata.sources; --",
+        "a\\', 1); DELETE FROM _executor_metadata.columns; --",
+        "${env:DATABRICKS_ACCESS_TOKEN}",
+        "it''s \\\\ \\n */ /*",
+    ]
+    header = ",".join('"' + h.replace('"', '""') + '"' for h in hostile)
+    write("hostile/evil's.csv", header + "\n" + ",".join(f'"{h}"'.replace("\n", " ") for h in hostile) + "\n")
+    r = executor(data_dir / "hostile")
+    assert r.exit_code == 0, r.stderr
+    assert_exactly_once(warehouse, r.json)
+    stored = warehouse.query("SELECT column_name FROM _executor_metadata.columns ORDER BY position")
+    assert [s[0] for s in stored] == hostile
+    assert warehouse.query("SELECT table_name FROM _executor_metadata.tables") == [("evil's.csv",)]

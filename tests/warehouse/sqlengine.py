@@ -62,6 +62,8 @@ def transpile(statement: str, parameters: Sequence[Any] = ()) -> list[tuple[str,
         trees = [t for t in sqlglot.parse(statement, read="databricks") if t is not None]
     except sqlglot.errors.ParseError as err:
         raise SqlError("PARSE_SYNTAX_ERROR", "42601", str(err).splitlines()[0]) from None
+    if len(trees) != 1:  # as a warehouse: one statement per call (so an injected `; ...` fails loudly)
+        raise SqlError("PARSE_SYNTAX_ERROR", "42601", f"expected one statement, got {len(trees)}")
     out = []
     for tree in trees:
         if parameters:
@@ -91,12 +93,10 @@ class SqlEngine:
         self._lock = threading.Lock()
         self._db = duckdb.connect()
         self._db.execute("SET TimeZone = 'UTC'")
-        self.catalogs: set[str] = set()
 
     def create_catalog(self, name: str) -> None:
         with self._lock:
             self._db.execute(f"ATTACH ':memory:' AS \"{name}\"")
-            self.catalogs.add(name)
 
     def execute(self, statement: str, parameters: Sequence[Any] = ()) -> Result:
         """Run a Databricks SQL statement (several DuckDB statements run in one transaction)."""
