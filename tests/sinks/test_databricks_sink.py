@@ -183,3 +183,20 @@ def test_errors_that_are_not_the_drivers_are_bugs_and_propagate(warehouse) -> No
 
     with pytest.raises(KeyError):
         sink._retrying(bug, "x")
+
+
+def test_write_settings_from_the_environment() -> None:
+    env = {"EXECUTOR_DB_RETRIES": "2", "EXECUTOR_DB_BACKOFF": "0.5", "EXECUTOR_DB_BACKOFF_MAX": "4",
+           "EXECUTOR_DB_TIMEOUT": "30", "EXECUTOR_MAX_STATEMENT_BYTES": "65536"}  # fmt: skip
+    s = SinkSettings.from_env(env)
+    assert (s.retries, s.backoff, s.backoff_max, s.timeout, s.max_statement_bytes) == (
+        2,
+        0.5,
+        4.0,
+        30.0,
+        65536,
+    )
+    for name, bad in [("EXECUTOR_DB_BACKOFF", "soon"), ("EXECUTOR_DB_TIMEOUT", "0"), ("EXECUTOR_DB_TIMEOUT", "nan"),
+                      ("EXECUTOR_MAX_STATEMENT_BYTES", "100")]:  # fmt: skip
+        with pytest.raises(ConfigurationError, match=name):
+            SinkSettings.from_env({name: bad})
