@@ -120,8 +120,15 @@ def warehouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from tests.warehouse import Warehouse
 
     server = Warehouse(tmp_path_factory.mktemp("warehouse"))
+    # In-process clients too must reach it directly, whatever proxy the environment sets.
+    no_proxy = os.environ.get("NO_PROXY")
+    os.environ["NO_PROXY"] = ",".join(filter(None, [no_proxy, "127.0.0.1", "localhost"]))
     yield server
     server.close()
+    if no_proxy is None:
+        del os.environ["NO_PROXY"]
+    else:
+        os.environ["NO_PROXY"] = no_proxy
 
 
 @pytest.fixture
