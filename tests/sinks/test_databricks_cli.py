@@ -84,6 +84,7 @@ def test_one_round_trip_per_statement(executor, warehouse, amazon: Path) -> None
     methods = [q.method for q in warehouse.requests]
     # Direct results: no polling, no separate fetch or close per statement; one session.
     assert methods == ["OpenSession"] + ["ExecuteStatement"] * len(warehouse.statements) + ["CloseSession"]
+    assert warehouse.connections == 1  # HTTP/1.1 keep-alive: one TLS connection for the whole write
     assert [len(warehouse.executed(INSERT_INTO[t])) for t in ("columns", "tables", "sources")] == [1, 1, 1]
     assert re.search(r"wrote 9 rows in \d+ statement", r.stderr)
 

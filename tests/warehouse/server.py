@@ -135,13 +135,14 @@ class Warehouse:
             self.requests: list[Request] = []
             self.statements: list[str] = []  # every statement executed, in order, repeats included
             self.busy_seconds = 0.0  # time spent decoding, running and encoding calls
+            self.connections = 0  # TCP connections accepted (keep-alive reuses one)
             self.handler = Handler(self.engine, self._before, self._after)
 
     def reset_log(self) -> None:
         """Forget the requests, statements and busy time logged and the faults queued; the data stays."""
         with self._lock:
             self.faults, self.requests, self.statements = [], [], []
-            self.busy_seconds = 0.0
+            self.busy_seconds, self.connections = 0.0, 0
 
     def inject(self, kind: str, **options: Any) -> Fault:
         """Queue a fault (see ``Fault``); faults apply in the order they were queued."""
@@ -232,6 +233,8 @@ class _Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[Any, Any]:
         sock, addr = self.socket.accept()
+        with self.warehouse._lock:
+            self.warehouse.connections += 1
         # The TLS handshake happens in the connection's own thread (see _HttpHandler.setup).
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
