@@ -290,4 +290,8 @@ class _HttpHandler(BaseHTTPRequestHandler):
             headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
             self._reply(fault.status, headers=headers)
             return
+        except Exception as err:  # a request the emulator cannot decode: answer as a server would
+            message = " ".join(f"{type(err).__name__}: {err}".split())[:200]
+            self._reply(500, headers={"x-thriftserver-error-message": message})
+            return
         self._reply(200, reply)
