@@ -22,6 +22,10 @@ EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 
 PROG = "nuvyn-executor"
+# Drivers log each failed attempt, which the engine retries and reports itself.  Left alone they would
+# reach stderr unformatted and unredacted through Python's last-resort handler; they go through the
+# redacting handler instead, shown from -v (warnings) and -vv (everything).
+DRIVER_LOGGERS = ("databricks", "thrift", "urllib3")
 
 
 def configure_logging(verbosity: int, level_name: str | None = None) -> None:
@@ -35,6 +39,12 @@ def configure_logging(verbosity: int, level_name: str | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    driver_level = {0: logging.CRITICAL, 1: logging.WARNING}.get(max(verbosity, 0), logging.DEBUG)
+    for name in DRIVER_LOGGERS:
+        driver = logging.getLogger(name)
+        driver.handlers[:] = [handler]
+        driver.setLevel(driver_level)
+        driver.propagate = False
 
 
 class _Group(click.Group):

@@ -29,6 +29,7 @@ DEFAULT_PROGRESS_INTERVAL = 10.0  # seconds between progress log lines when stde
 DEFAULT_DB_RETRIES = 5
 DEFAULT_DB_BACKOFF = 1.0  # seconds before the first retry; doubles each time
 DEFAULT_DB_BACKOFF_MAX = 30.0
+DEFAULT_DB_TIMEOUT = 120.0  # seconds a Databricks SQL request may wait for its reply
 DEFAULT_MAX_STATEMENT_BYTES = 2 << 20  # Databricks SQL statement text
 DEFAULT_MAX_ROWS_PER_INSERT = 1000
 
@@ -61,6 +62,7 @@ ENV_PROGRESS = "EXECUTOR_PROGRESS"
 ENV_DB_RETRIES = "EXECUTOR_DB_RETRIES"
 ENV_DB_BACKOFF = "EXECUTOR_DB_BACKOFF"
 ENV_DB_BACKOFF_MAX = "EXECUTOR_DB_BACKOFF_MAX"
+ENV_DB_TIMEOUT = "EXECUTOR_DB_TIMEOUT"
 ENV_MAX_STATEMENT_BYTES = "EXECUTOR_MAX_STATEMENT_BYTES"
 ENV_DATABRICKS_HOST = "DATABRICKS_SERVER_HOSTNAME"
 ENV_DATABRICKS_HTTP_PATH = "DATABRICKS_HTTP_PATH"
@@ -91,6 +93,16 @@ def parse_int(value: str, name: str, minimum: int | None = None) -> int:
     if minimum is not None and n < minimum:
         raise ConfigurationError(f"`{name}` must be at least {minimum}, not {n}")
     return n
+
+
+def parse_float(value: str, name: str, minimum: float | None = None) -> float:
+    try:
+        x = float(value.strip())
+    except ValueError:
+        raise ConfigurationError(f"`{name}` must be a number, not `{value}`") from None
+    if minimum is not None and not x >= minimum:  # also refuses nan
+        raise ConfigurationError(f"`{name}` must be at least {minimum}, not {x}")
+    return x
 
 
 def default_workers() -> int:
@@ -199,6 +211,7 @@ class SinkSettings:
     retries: int = DEFAULT_DB_RETRIES
     backoff: float = DEFAULT_DB_BACKOFF
     backoff_max: float = DEFAULT_DB_BACKOFF_MAX
+    timeout: float = DEFAULT_DB_TIMEOUT
     max_statement_bytes: int = DEFAULT_MAX_STATEMENT_BYTES
     max_rows_per_insert: int = DEFAULT_MAX_ROWS_PER_INSERT
     databricks: DatabricksSettings | None = None
@@ -218,9 +231,11 @@ class SinkSettings:
         if env.get(ENV_DB_RETRIES):
             kw["retries"] = parse_int(env[ENV_DB_RETRIES], ENV_DB_RETRIES, 0)
         if env.get(ENV_DB_BACKOFF):
-            kw["backoff"] = float(env[ENV_DB_BACKOFF])
+            kw["backoff"] = parse_float(env[ENV_DB_BACKOFF], ENV_DB_BACKOFF, 0)
         if env.get(ENV_DB_BACKOFF_MAX):
-            kw["backoff_max"] = float(env[ENV_DB_BACKOFF_MAX])
+            kw["backoff_max"] = parse_float(env[ENV_DB_BACKOFF_MAX], ENV_DB_BACKOFF_MAX, 0)
+        if env.get(ENV_DB_TIMEOUT):
+            kw["timeout"] = parse_float(env[ENV_DB_TIMEOUT], ENV_DB_TIMEOUT, 0.1)
         if env.get(ENV_MAX_STATEMENT_BYTES):
             kw["max_statement_bytes"] = parse_int(env[ENV_MAX_STATEMENT_BYTES], ENV_MAX_STATEMENT_BYTES, 1024)
         kw.update(overrides)

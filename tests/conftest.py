@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,3 +123,30 @@ def _wrapping_arithmetic_without_jit():
 
     with np.errstate(over="ignore"):
         yield
+
+
+@pytest.fixture(scope="session")
+def warehouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Databricks SQL warehouse emulator (``tests/warehouse``), one per session on 127.0.0.1."""
+    pytest.importorskip("databricks.sql")
+    from tests.warehouse import Warehouse
+
+    server = Warehouse(tmp_path_factory.mktemp("warehouse"))
+    # In-process clients too must reach it directly, whatever proxy the environment sets.
+    no_proxy = os.environ.get("NO_PROXY")
+    os.environ["NO_PROXY"] = ",".join(filter(None, [no_proxy, "127.0.0.1", "localhost"]))
+    yield server
+    server.close()
+    if no_proxy is None:
+        del os.environ["NO_PROXY"]
+    else:
+        os.environ["NO_PROXY"] = no_proxy
+
+
+@pytest.fixture
+def warehouse(warehouse_server: Any) -> Any:
+    """The emulator, emptied: no table, fault or logged request.  ``warehouse.env()`` points the CLI
+    at it (host:port, http_path, token, CA bundle); ``warehouse.inject(...)`` queues faults;
+    ``warehouse.query(...)`` reads its data; ``warehouse.statements`` and ``.requests`` are its log."""
+    warehouse_server.reset()
+    return warehouse_server

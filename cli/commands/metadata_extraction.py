@@ -56,6 +56,7 @@ def metadata_extraction(
     from ...engine.extract import extract_metadata, write_catalog
     from ...engine.kernels.nulls import DEFAULT_NULL_TOKENS
     from ...engine.settings import ExtractionSettings, SinkSettings, databricks_from_env
+    from ...engine.sinks import open_sink
     from ..main import EXIT_OK, EXIT_PARTIAL
     from ..progress import ProgressReporter
     from ..render import summary
@@ -79,14 +80,16 @@ def metadata_extraction(
     )
     sink_settings = None
     if write_to_db:
-        # Resolve the target before profiling, so a bad --db fails fast.
-        sink_settings = SinkSettings(
+        # Resolve the target before profiling, so a bad --db fails fast.  The write's limits (retries,
+        # backoff, timeout, statement size) come from their EXECUTOR_DB_* / EXECUTOR_MAX_* variables.
+        sink_settings = SinkSettings.from_env(
             write_to_db=True,
             db_url=db_url,
             catalog=catalog,
             schema=schema,
             databricks=None if db_url else databricks_from_env(catalog=catalog),
         )
+        open_sink(sink_settings).close()  # parses --db (no connection yet): a bad URL fails here
     reporter = ProgressReporter(progress, settings.progress_interval)
     try:
         result = extract_metadata(settings, progress=reporter)

@@ -226,17 +226,18 @@ def update_column(
             if nint > int_digits:
                 int_digits = nint
         elif code & (T_DOUBLE | T_BIGNUM):
-            if dv < dmin or (
-                dv == dmin
-                and dmin_idx >= 0
-                and _cmp_trimmed(data, a, b, offsets[dmin_idx], offsets[dmin_idx + 1]) < 0
+            # the chunk's first double always counts (it may be +/-inf, equal to the starting bound)
+            if (
+                dmin_idx < 0
+                or dv < dmin
+                or (dv == dmin and _cmp_trimmed(data, a, b, offsets[dmin_idx], offsets[dmin_idx + 1]) < 0)
             ):
                 dmin = dv
                 dmin_idx = i
-            if dv > dmax or (
-                dv == dmax
-                and dmax_idx >= 0
-                and _cmp_trimmed(data, a, b, offsets[dmax_idx], offsets[dmax_idx + 1]) < 0
+            if (
+                dmax_idx < 0
+                or dv > dmax
+                or (dv == dmax and _cmp_trimmed(data, a, b, offsets[dmax_idx], offsets[dmax_idx + 1]) < 0)
             ):
                 dmax = dv
                 dmax_idx = i
