@@ -35,6 +35,12 @@ def configure_logging(verbosity: int, level_name: str | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # The Azure SDK's own records (retries, credential probes) go through the same redacting handler, and
+    # only when asked for: our errors already say what failed, in one line.
+    sdk = logging.getLogger("azure")
+    sdk.handlers[:] = [handler]
+    sdk.setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING if verbosity >= 1 else logging.ERROR)
+    sdk.propagate = False
 
 
 class _Group(click.Group):
