@@ -12,7 +12,7 @@ import pytest
 
 from ..azurite import KEY, Azurite, connection_string, container_sas
 from ..conftest import DATA_SAMPLES, CliResult
-from .conftest import url, write_tree
+from .conftest import needs_kernels, url, write_tree
 
 Run = Callable[..., CliResult]
 
@@ -48,6 +48,7 @@ def _mixed_container(container: Any, tmp_path: Path) -> None:
             container.upload_blob(path.relative_to(root).as_posix(), path.read_bytes())
 
 
+@needs_kernels
 def test_a_real_sas_never_reaches_any_output(
     cli_process: Run, azurite: Azurite, container: Any, tmp_path: Path
 ) -> None:

@@ -26,7 +26,7 @@ from ..azurite import (
     upload_folder,
 )
 from ..conftest import DATA_SAMPLES, CliResult
-from .conftest import url, write_tree
+from .conftest import needs_kernels, url, write_tree
 
 Cli = Callable[..., CliResult]
 
@@ -89,6 +89,7 @@ def acceptance(tmp_path: Path, container: Any) -> tuple[Path, Any]:
     return root, container
 
 
+@needs_kernels
 def test_container_gives_the_rows_of_the_local_folder(
     cli: Cli, azurite: Azurite, acceptance: tuple[Path, Any]
 ) -> None:
@@ -110,6 +111,7 @@ def test_container_gives_the_rows_of_the_local_folder(
     assert rs["source_path"] == f"{azurite.endpoint}/{container.container_name}/copy"
 
 
+@needs_kernels
 def test_single_blob_with_a_blob_sas(cli: Cli, azurite: Azurite, container: Any) -> None:
     container.upload_blob("in/amazon_sales.csv", (DATA_SAMPLES / "amazon_sales.csv").read_bytes())
     sas = blob_sas(container.container_name, "in/amazon_sales.csv")
@@ -175,6 +177,7 @@ def test_hidden_files_folders_and_globs_follow_the_local_rules(
     ]  # fmt: skip
 
 
+@needs_kernels
 def test_connection_string(
     cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,6 +191,7 @@ def test_connection_string(
     assert KEY not in result.stdout + result.stderr
 
 
+@needs_kernels
 def test_abfss_url_reaches_the_connection_strings_endpoint(
     cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,6 +288,7 @@ def _blob_of(request_path: str) -> str:
     return urlsplit(request_path).path.rsplit("/", 1)[-1]
 
 
+@needs_kernels
 def test_throttled_and_reset_requests_are_retried(
     cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
 ) -> None:
@@ -326,6 +331,7 @@ def test_a_blob_that_keeps_failing_is_an_error_row(
     assert result.json["sources"][0]["status"] == "partial"
 
 
+@needs_kernels
 def test_mixed_container_with_a_corrupt_blob(
     cli: Cli, azurite: Azurite, container: Any, tmp_path: Path
 ) -> None:
@@ -376,3 +382,26 @@ def test_forked_workers_read_split_ranges(
     assert len([s for s in starts if s > 0]) >= 5, sorted(starts)
     assert _rows(remote, "tables") == _rows(local, "tables")
     assert _rows(remote, "columns") == _rows(local, "columns")
+
+
+@needs_kernels
+def test_a_blob_failing_mid_stream_is_an_error_row(
+    cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
+) -> None:
+    """The first range (the cached head) arrives; every later range is refused until retries run out."""
+    body = "".join(f"{i},{i * 3},name {i}\n" for i in range(200_000)).encode()
+    assert len(body) > 4 << 20
+    container.upload_blob("big.csv", b"id,triple,name\n" + body)
+    container.upload_blob("small.csv", b"id\n1\n")
+    later = lambda r: _blob_of(r.path) == "big.csv" and r.range is not None and _range(r.range)[0] > 0  # noqa: E731
+    proxy.inject(later, status=503, times=float("inf"))
+    endpoint = azurite.endpoint_via(proxy.port)
+    result = cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
+                 "--workers", "1")  # fmt: skip
+    assert result.exit_code == 3, result.stderr
+    rows = {t["file_path"]: t for t in result.json["tables"]}
+    assert rows["small.csv"]["error"] is None
+    assert rows["big.csv"]["error"] == (
+        f"reading blob `{container.container_name}/big.csv` failed after 4 attempts "
+        "(503 ServerBusy: The server is busy (injected by the test proxy).)"
+    )
