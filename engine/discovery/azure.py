@@ -85,11 +85,8 @@ class AzureLocation:
     path: str  # a blob name or a prefix ('' for the whole container), without a leading '/'
     kind: str  # AZURE_BLOB or ADLS
     hosted: bool  # ACCOUNT.blob.SUFFIX host (False: an emulator's path-style URL)
+    shown: str  # the URL as given, without its credentials: what messages name
     sas: str | None = field(default=None, repr=False)
-
-    @property
-    def display(self) -> str:
-        return f"{self.endpoint}/{self.container}/{self.path}"
 
 
 def _is_ip_or_local(host: str) -> bool:
@@ -178,7 +175,7 @@ def parse_azure_url(url: str, source_type: str | None = None) -> AzureLocation:
     if not _CONTAINER.match(container):
         bad(f"`{container}` is not a valid container name (3-63 lower-case letters, digits and hyphens)")
     return AzureLocation(endpoint=endpoint, account=account, container=container, path=blob_path,
-                         kind=kind, hosted=hosted, sas=sas)  # fmt: skip
+                         kind=kind, hosted=hosted, shown=shown, sas=sas)  # fmt: skip
 
 
 def register_sas(sas: str) -> None:
@@ -471,9 +468,9 @@ def _sas_note(sas: str | None) -> str:
     return ""
 
 
-def _access_error(err: BaseException, loc: AzureLocation, grant: Grant, action: str) -> NoReturn:
+def _access_error(err: BaseException, loc: AzureLocation, scope: _Scope, action: str) -> NoReturn:
     """Turn an SDK error met during discovery into a one-line ConfigurationError (exit 2)."""
-    shown = redact_url(loc.display)
+    shown, grant = loc.shown, scope.grant
     status, code = _status(err), _code(err) or ""
     errors = _sdk_errors()
     if status == 404 and code == "ContainerNotFound":
@@ -491,7 +488,7 @@ def _access_error(err: BaseException, loc: AzureLocation, grant: Grant, action: 
         ) from None
     if isinstance(err, errors.ServiceRequestError):
         raise ConfigurationError(
-            f"`{shown}`: cannot reach `{redact_url(loc.endpoint)}` ({describe_error(err)}); check the account "
+            f"`{shown}`: cannot reach `{redact_url(scope.endpoint)}` ({describe_error(err)}); check the account "
             "name and the network"
         ) from None
     if status is not None and 400 <= status < 500:
@@ -531,12 +528,12 @@ def _archived(props: Any) -> bool:
     return str(getattr(tier, "value", tier) or "").lower() == "archive"
 
 
-def _ref(scope: _Scope, props: Any, rel: str, fmt: str, compression: str | None) -> FileRef:
+def _ref(scope: _Scope, name: str, props: Any, rel: str, fmt: str, compression: str | None) -> FileRef:
     modified = getattr(props, "last_modified", None)
     error = None
     if _archived(props):
         error = "the blob is in the Archive access tier: rehydrate it to Hot or Cool first"
-    return FileRef(url=blob_url(scope, props.name), rel_path=rel, size=int(props.size or 0),
+    return FileRef(url=blob_url(scope, name), rel_path=rel, size=int(props.size or 0),
                    mtime=modified.timestamp() if modified else None, format=fmt, compression=compression,
                    error=error)  # fmt: skip
 
@@ -560,6 +557,8 @@ def discover_azure(
     loc = parse_azure_url(url, source_type)
     grant = resolve_grant(loc, _azure_settings())
     scope = register_scope(grant.endpoint or loc.endpoint, loc.container, grant)
+    log.debug("`%s`: reading container `%s` at %s with %s", loc.shown, loc.container, redact_url(scope.endpoint),
+             grant.source)  # fmt: skip
     container = _client(scope)
     errors = _sdk_errors()
     if loc.path and not loc.path.endswith("/"):
@@ -568,12 +567,11 @@ def discover_azure(
         except errors.ResourceNotFoundError:
             props = None  # not a blob: a prefix (a "folder"), or nothing
         except errors.AzureError as err:
-            _access_error(err, loc, grant, f"reading blob `{loc.path}`")
+            _access_error(err, loc, scope, f"reading blob `{loc.path}`")
         if props is not None and not _is_folder_marker(props):
-            props.name = loc.path
             name = posixpath.basename(loc.path)
             fmt, compression = guess_format(name)
-            yield _ref(scope, props, name, fmt or "unknown", compression)
+            yield _ref(scope, loc.path, props, name, fmt or "unknown", compression)
             return
     prefix = loc.path.rstrip("/") + "/" if loc.path.strip("/") else ""
     listed = 0
@@ -595,12 +593,12 @@ def discover_azure(
                 continue
             if not matches(rel, include, exclude):
                 continue
-            yield _ref(scope, props, rel, fmt, compression)
+            yield _ref(scope, props.name, props, rel, fmt, compression)
     except errors.AzureError as err:
-        _access_error(err, loc, grant, f"listing container `{loc.container}`")
+        _access_error(err, loc, scope, f"listing container `{loc.container}`")
     if not listed and prefix:
         raise SourceNotFoundError(
-            f"`{redact_url(loc.display)}`: no blob named `{loc.path.rstrip('/')}` and no blobs under "
+            f"`{loc.shown}`: no blob named `{loc.path.rstrip('/')}` and no blobs under "
             f"`{prefix}` in container `{loc.container}`"
         )
 
@@ -823,7 +821,6 @@ class _RandomBlobFile(io.RawIOBase):
         self._windows: OrderedDict[int, bytes] = OrderedDict()
         if head.data:
             self._windows[0] = head.data
-        self.requests = 0
 
     def readable(self) -> bool:
         return True
@@ -864,7 +861,6 @@ class _RandomBlobFile(io.RawIOBase):
             at = min(start, max(0, self._size - MIN_RANDOM_FETCH))
             length = min(MIN_RANDOM_FETCH, self._size - at)
         data, _size, _etag = self._fs._download(self._scope, self._name, at, length, self._etag)
-        self.requests += 1
         if length <= max(MIN_RANDOM_FETCH, SMALL_BLOB):
             self._windows[at] = data
             while len(self._windows) > _RANDOM_WINDOWS:

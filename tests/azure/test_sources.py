@@ -224,7 +224,7 @@ def test_expired_sas_is_a_clear_error(cli: Cli, azurite: Azurite, container: Any
         "metadata_extraction", url(azurite.endpoint, container.container_name, "", sas), "--workers", "1"
     )
     line = _assert_one_line_error(result, "access denied", "the SAS token in the URL", "expired at")
-    assert f"{azurite.endpoint}/{container.container_name}/" in line
+    assert line.startswith(f"nuvyn-executor: error: `{azurite.endpoint}/{container.container_name}`: ")
 
 
 def test_expired_single_blob_sas_is_a_clear_error(cli: Cli, azurite: Azurite, container: Any) -> None:
