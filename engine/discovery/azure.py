@@ -482,6 +482,8 @@ def _access_error(err: BaseException, loc: AzureLocation, scope: _Scope, action:
     if denied:
         how = f"with {grant.source}" if grant.kind != "anonymous" else "without a credential"
         note = _sas_note(grant.secret if grant.kind == "sas" else None)
+        if grant.kind == "default" and code.startswith("Authorization"):
+            note = "; the identity needs a data role on the container, such as Storage Blob Data Reader"
         raise ConfigurationError(
             f"`{shown}`: access denied while {action} {how} ({describe_error(err)}){note}; "
             f"credentials looked for, first found wins: {', '.join(grant.tried)}"

@@ -405,3 +405,18 @@ def test_a_blob_failing_mid_stream_is_an_error_row(
         f"reading blob `{container.container_name}/big.csv` failed after 4 attempts "
         "(503 ServerBusy: The server is busy (injected by the test proxy).)"
     )
+
+
+def test_an_archived_blob_is_an_error_row(cli: Cli, azurite: Azurite, container: Any) -> None:
+    container.upload_blob("warm.csv", b"a,b\n1,2\n")
+    container.upload_blob("cold.csv", b"a,b\n1,2\n").set_standard_blob_tier("Archive")
+    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "", container_sas(container.container_name)),
+                 "--workers", "1")  # fmt: skip
+    assert result.exit_code == 3, result.stderr
+    rows = {t["file_path"]: t for t in result.json["tables"]}
+    assert rows["warm.csv"]["error"] is None
+    assert (
+        rows["cold.csv"]["error"]
+        == "the blob is in the Archive access tier: rehydrate it to Hot or Cool first"
+    )
+    assert rows["cold.csv"]["size_bytes"] == 8

@@ -201,3 +201,25 @@ def test_filesystem_routing() -> None:
     assert isinstance(filesystem_for("https://acct.blob.core.windows.net/data/x.csv"), az.AzureFileSystem)
     assert filesystem_for("/tmp/x.csv") is LOCAL
     assert filesystem_for("http://127.0.0.1:9/never-registered/c/x.csv") is LOCAL
+
+
+def test_an_identity_without_a_data_role_is_told_which_role() -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    err = HttpResponseError(
+        message="This request is not authorized to perform this operation using this permission."
+    )
+    err.status_code = 403
+    err.error_code = "AuthorizationPermissionMismatch"
+    loc = parse_azure_url("abfss://lake@acct.dfs.core.windows.net/raw")
+    scope = az._Scope(
+        loc.endpoint, loc.container, az.Grant("default", "DefaultAzureCredential", tried=("x",))
+    )
+    with pytest.raises(ConfigurationError) as info:
+        az._access_error(err, loc, scope, "listing container `lake`")
+    assert str(info.value) == (
+        "`abfss://lake@acct.dfs.core.windows.net/raw`: access denied while listing container `lake` with "
+        "DefaultAzureCredential (403 AuthorizationPermissionMismatch: This request is not authorized to perform "
+        "this operation using this permission.); the identity needs a data role on the container, such as Storage "
+        "Blob Data Reader; credentials looked for, first found wins: x"
+    )
