@@ -198,3 +198,24 @@ def test_forked_children_build_their_own_clients(azurite: Azurite, container: An
     # the parent's own client is untouched by its children and still works
     assert az._CLIENTS[(os.getpid(), az._scope_for(u)[0].prefix)] is parent_client
     assert fs.read_range(u, 350_000, 10) == data[350_000:350_010]
+
+
+def test_listing_pages_through_the_container(
+    azurite: Azurite, container: Any, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"p/{i:02d}.csv" for i in range(10)] + ["p/_SUCCESS", "p/.hidden.csv", "p/notes.md"]
+    for name in names:
+        container.upload_blob(name, b"a\n1\n")
+    monkeypatch.setattr(az, "LIST_PAGE_SIZE", 3)
+    proxy.reset()
+    found = az.discover_azure(url(azurite.endpoint_via(proxy.port), container.container_name, "p",
+                                  container_sas(container.container_name)))  # fmt: skip
+    first = next(found)  # a generator: the first page is enough for the first file
+    assert first.rel_path == "00.csv"
+    assert len([r for r in proxy.requests if "comp=list" in r.path]) == 1
+    rest = list(found)
+    assert [r.rel_path for r in [first, *rest]] == [f"{i:02d}.csv" for i in range(10)]
+    assert all(r.size == 4 and r.format == "csv" for r in rest)
+    pages = [r for r in proxy.requests if "comp=list" in r.path]
+    assert len(pages) == 5  # 13 names, 3 a page
+    assert all("marker=" in r.path for r in pages[1:])
