@@ -104,7 +104,7 @@ def write_tree(root: Path, files: dict[str, bytes | str]) -> Path:
 
 
 @pytest.fixture
-def cli() -> Callable[..., CliResult]:
+def main_cli() -> Callable[..., CliResult]:
     """The console script's ``main`` in-process: the real exit-code mapping and one-line errors, stdout and
     stderr kept apart (the suite's ``cli`` fixture calls the Click group, which lets errors propagate)."""
     from nuvyn_executor.cli.main import main

@@ -91,11 +91,11 @@ def acceptance(tmp_path: Path, container: Any) -> tuple[Path, Any]:
 
 @needs_kernels
 def test_container_gives_the_rows_of_the_local_folder(
-    cli: Cli, azurite: Azurite, acceptance: tuple[Path, Any]
+    main_cli: Cli, azurite: Azurite, acceptance: tuple[Path, Any]
 ) -> None:
     root, container = acceptance
-    local = cli("metadata_extraction", str(root), "--workers", "1", "--seed", "7")
-    remote = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "copy", container_sas(container.container_name)),
+    local = main_cli("metadata_extraction", str(root), "--workers", "1", "--seed", "7")
+    remote = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, "copy", container_sas(container.container_name)),
                  "--workers", "1", "--seed", "7")  # fmt: skip
     assert local.exit_code == 0, local.stderr
     assert remote.exit_code == 0, remote.stderr
@@ -112,12 +112,12 @@ def test_container_gives_the_rows_of_the_local_folder(
 
 
 @needs_kernels
-def test_single_blob_with_a_blob_sas(cli: Cli, azurite: Azurite, container: Any) -> None:
+def test_single_blob_with_a_blob_sas(main_cli: Cli, azurite: Azurite, container: Any) -> None:
     container.upload_blob("in/amazon_sales.csv", (DATA_SAMPLES / "amazon_sales.csv").read_bytes())
     sas = blob_sas(container.container_name, "in/amazon_sales.csv")
-    remote = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "in/amazon_sales.csv", sas),
+    remote = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, "in/amazon_sales.csv", sas),
                  "azure_blob", "client-123", "--workers", "1")  # fmt: skip
-    local = cli("metadata_extraction", str(DATA_SAMPLES / "amazon_sales.csv"), "--workers", "1")
+    local = main_cli("metadata_extraction", str(DATA_SAMPLES / "amazon_sales.csv"), "--workers", "1")
     assert remote.exit_code == 0, remote.stderr
     assert _rows(remote, "tables") == _rows(local, "tables")
     assert remote.json["tables"][0]["file_path"] == "amazon_sales.csv"
@@ -133,11 +133,11 @@ def test_single_blob_with_a_blob_sas(cli: Cli, azurite: Azurite, container: Any)
 
 @pytest.mark.parametrize("path", ["raw/2024", "raw/2024/"])
 def test_prefix_profiles_only_the_blobs_under_it(
-    cli: Cli, azurite: Azurite, container: Any, path: str
+    main_cli: Cli, azurite: Azurite, container: Any, path: str
 ) -> None:
     for name in ("raw/2024/a.csv", "raw/2024/q1/b.csv", "raw/2024x/not-me.csv", "raw/2023/c.csv", "top.csv"):
         container.upload_blob(name, b"id,v\n1,x\n2,y\n")
-    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name, path,
+    result = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, path,
                                             container_sas(container.container_name)), "--workers", "1")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert [t["file_path"] for t in result.json["tables"]] == ["a.csv", "q1/b.csv"]
@@ -145,7 +145,7 @@ def test_prefix_profiles_only_the_blobs_under_it(
 
 
 def test_hidden_files_folders_and_globs_follow_the_local_rules(
-    cli: Cli, azurite: Azurite, container: Any, tmp_path: Path
+    main_cli: Cli, azurite: Azurite, container: Any, tmp_path: Path
 ) -> None:
     csv = "k,v\n1,a\n"
     files = {
@@ -166,12 +166,12 @@ def test_hidden_files_folders_and_globs_follow_the_local_rules(
         ["--include", "sub/*", "--exclude", "*.tsv"],
     ):
         for word in ([], ["csv"]):
-            local = cli("metadata_extraction", str(root), *word, "--workers", "1", *extra)
-            remote = cli("metadata_extraction", base, *word, "--workers", "1", *extra)
+            local = main_cli("metadata_extraction", str(root), *word, "--workers", "1", *extra)
+            remote = main_cli("metadata_extraction", base, *word, "--workers", "1", *extra)
             paths = [t["file_path"] for t in remote.json["tables"]]
             assert paths == [t["file_path"] for t in local.json["tables"]], (word, extra)
             assert remote.exit_code == local.exit_code
-    full = cli("metadata_extraction", base, "--workers", "1")
+    full = main_cli("metadata_extraction", base, "--workers", "1")
     assert [t["file_path"] for t in full.json["tables"]] == [
         "a.csv", "deep/er/d.csv.gz", "noext", "sub/b.csv", "sub/c.tsv", "sub/data.parquet",
     ]  # fmt: skip
@@ -179,11 +179,11 @@ def test_hidden_files_folders_and_globs_follow_the_local_rules(
 
 @needs_kernels
 def test_connection_string(
-    cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch
+    main_cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     container.upload_blob("d/orders.csv", (DATA_SAMPLES / "orders_dates.csv").read_bytes())
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
-    result = cli(
+    result = main_cli(
         "metadata_extraction", url(azurite.endpoint, container.container_name, "d"), "--workers", "1"
     )
     assert result.exit_code == 0, result.stderr
@@ -193,12 +193,12 @@ def test_connection_string(
 
 @needs_kernels
 def test_abfss_url_reaches_the_connection_strings_endpoint(
-    cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch
+    main_cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     container.upload_blob("lake/events.csv.gz", (DATA_SAMPLES / "events.csv.gz").read_bytes())
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
     path = f"abfss://{container.container_name}@{ACCOUNT}.dfs.core.windows.net/lake"
-    result = cli("metadata_extraction", path, "--workers", "1")
+    result = main_cli("metadata_extraction", path, "--workers", "1")
     assert result.exit_code == 0, result.stderr
     assert result.json["sources"][0]["source_type"] == "adls"
     assert result.json["sources"][0]["source_path"] == path
@@ -207,73 +207,81 @@ def test_abfss_url_reaches_the_connection_strings_endpoint(
 
 @pytest.mark.parametrize("variable", ["AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_KEY"])
 def test_sas_token_or_account_key_from_the_environment(
-    cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch, variable: str
+    main_cli: Cli, azurite: Azurite, container: Any, monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
     container.upload_blob("x.csv", b"a,b\n1,2\n")
     value = container_sas(container.container_name) if variable == "AZURE_STORAGE_SAS_TOKEN" else KEY
     monkeypatch.setenv(variable, value)
-    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name), "--workers", "1")
+    result = main_cli(
+        "metadata_extraction", url(azurite.endpoint, container.container_name), "--workers", "1"
+    )
     assert result.exit_code == 0, result.stderr
     assert result.json["tables"][0]["row_count"] == 1
 
 
-def test_expired_sas_is_a_clear_error(cli: Cli, azurite: Azurite, container: Any) -> None:
+def test_expired_sas_is_a_clear_error(main_cli: Cli, azurite: Azurite, container: Any) -> None:
     container.upload_blob("x.csv", b"a\n1\n")
     sas = container_sas(container.container_name, hours=-1)
-    result = cli(
+    result = main_cli(
         "metadata_extraction", url(azurite.endpoint, container.container_name, "", sas), "--workers", "1"
     )
     line = _assert_one_line_error(result, "access denied", "the SAS token in the URL", "expired at")
     assert line.startswith(f"nuvyn-executor: error: `{azurite.endpoint}/{container.container_name}`: ")
 
 
-def test_expired_single_blob_sas_is_a_clear_error(cli: Cli, azurite: Azurite, container: Any) -> None:
+def test_expired_single_blob_sas_is_a_clear_error(main_cli: Cli, azurite: Azurite, container: Any) -> None:
     container.upload_blob("x.csv", b"a\n1\n")
     sas = blob_sas(container.container_name, "x.csv", hours=-1)
-    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "x.csv", sas))
+    result = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, "x.csv", sas))
     _assert_one_line_error(result, "access denied while reading blob `x.csv`", "expired at")
 
 
-def test_sas_without_list_permission_is_a_clear_error(cli: Cli, azurite: Azurite, container: Any) -> None:
+def test_sas_without_list_permission_is_a_clear_error(
+    main_cli: Cli, azurite: Azurite, container: Any
+) -> None:
     container.upload_blob("x.csv", b"a\n1\n")
     sas = container_sas(container.container_name, permission="r")
-    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "", sas))
+    result = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, "", sas))
     _assert_one_line_error(
         result, "access denied while listing container", "sp=r ", "listing a container r and l"
     )
 
 
-def test_no_credential_names_what_was_looked_for(cli: Cli, azurite: Azurite, container: Any) -> None:
+def test_no_credential_names_what_was_looked_for(main_cli: Cli, azurite: Azurite, container: Any) -> None:
     container.upload_blob("x.csv", b"a\n1\n")
-    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name))
+    result = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name))
     _assert_one_line_error(
         result, "without a credential", "AZURE_STORAGE_CONNECTION_STRING (unset)", "AZURE_STORAGE_SAS_TOKEN (unset)",
         "AZURE_STORAGE_KEY (unset)", "DefaultAzureCredential",
     )  # fmt: skip
 
 
-def test_missing_container(cli: Cli, azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_container(main_cli: Cli, azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
-    result = cli("metadata_extraction", url(azurite.endpoint, "no-such-container", "x/"))
+    result = main_cli("metadata_extraction", url(azurite.endpoint, "no-such-container", "x/"))
     _assert_one_line_error(
         result, "container `no-such-container` does not exist in account `devstoreaccount1`"
     )
     monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING")
     sas = container_sas("no-such-container")
-    result = cli("metadata_extraction", url(azurite.endpoint, "no-such-container", "", sas))
+    result = main_cli("metadata_extraction", url(azurite.endpoint, "no-such-container", "", sas))
     _assert_one_line_error(result, "container `no-such-container` does not exist")
 
 
-def test_missing_blob_or_prefix(cli: Cli, azurite: Azurite, container: Any) -> None:
+def test_missing_blob_or_prefix(main_cli: Cli, azurite: Azurite, container: Any) -> None:
     container.upload_blob("here.csv", b"a\n1\n")
     sas = container_sas(container.container_name)
-    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "not-here.csv", sas))
+    result = main_cli(
+        "metadata_extraction", url(azurite.endpoint, container.container_name, "not-here.csv", sas)
+    )
     _assert_one_line_error(result, "no blob named `not-here.csv` and no blobs under `not-here.csv/`")
 
 
-def test_unreachable_endpoint_is_a_clear_error(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_endpoint_is_a_clear_error(main_cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXECUTOR_AZURE_RETRIES", "1")
-    result = cli("metadata_extraction", f"http://127.0.0.1:9/{ACCOUNT}/data?sv=1&sp=rl&sig=UNREACHABLESIG")
+    result = main_cli(
+        "metadata_extraction", f"http://127.0.0.1:9/{ACCOUNT}/data?sv=1&sp=rl&sig=UNREACHABLESIG"
+    )
     line = _assert_one_line_error(result, "cannot reach `http://127.0.0.1:9/devstoreaccount1`")
     assert "UNREACHABLESIG" not in line
 
@@ -290,7 +298,7 @@ def _blob_of(request_path: str) -> str:
 
 @needs_kernels
 def test_throttled_and_reset_requests_are_retried(
-    cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
+    main_cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
 ) -> None:
     for name in ("a.csv", "b.csv", "c.csv"):
         container.upload_blob(name, b"id,v\n1,x\n2,y\n3,z\n")
@@ -299,7 +307,7 @@ def test_throttled_and_reset_requests_are_retried(
     proxy.inject(target, status=0, times=1)  # a connection reset before any response
     proxy.inject(lambda r: "comp=list" in r.path, status=503, times=1)  # the listing too
     endpoint = azurite.endpoint_via(proxy.port)
-    result = cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
+    result = main_cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
                  "--workers", "1")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert [t["row_count"] for t in result.json["tables"]] == [3, 3, 3]
@@ -310,13 +318,13 @@ def test_throttled_and_reset_requests_are_retried(
 
 
 def test_a_blob_that_keeps_failing_is_an_error_row(
-    cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
+    main_cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
 ) -> None:
     for name in ("a.csv", "b.csv", "c.csv"):
         container.upload_blob(name, b"id,v\n1,x\n2,y\n")
     proxy.inject(lambda r: r.method == "GET" and _blob_of(r.path) == "b.csv", status=503, times=float("inf"))
     endpoint = azurite.endpoint_via(proxy.port)
-    result = cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
+    result = main_cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
                  "--workers", "1")  # fmt: skip
     assert result.exit_code == 3, result.stderr
     rows = {t["file_path"]: t for t in result.json["tables"]}
@@ -333,7 +341,7 @@ def test_a_blob_that_keeps_failing_is_an_error_row(
 
 @needs_kernels
 def test_mixed_container_with_a_corrupt_blob(
-    cli: Cli, azurite: Azurite, container: Any, tmp_path: Path
+    main_cli: Cli, azurite: Azurite, container: Any, tmp_path: Path
 ) -> None:
     good = (DATA_SAMPLES / "events.csv.gz").read_bytes()
     root = write_tree(tmp_path / "mixed", {
@@ -343,8 +351,8 @@ def test_mixed_container_with_a_corrupt_blob(
         "empty.csv": b"",
     })  # fmt: skip
     upload_folder(container, root)
-    local = cli("metadata_extraction", str(root), "--workers", "1")
-    remote = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "", container_sas(container.container_name)),
+    local = main_cli("metadata_extraction", str(root), "--workers", "1")
+    remote = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, "", container_sas(container.container_name)),
                  "--workers", "1")  # fmt: skip
     assert remote.exit_code == local.exit_code == 3
     rows = {t["file_path"]: t for t in remote.json["tables"]}
@@ -357,7 +365,7 @@ def test_mixed_container_with_a_corrupt_blob(
 
 @pytest.mark.jit_only
 def test_forked_workers_read_split_ranges(
-    cli: Cli, azurite: Azurite, container: Any, tmp_path: Path, proxy: FaultProxy
+    main_cli: Cli, azurite: Azurite, container: Any, tmp_path: Path, proxy: FaultProxy
 ) -> None:
     """A 20 MB blob is cut into byte ranges profiled by forked workers, each with its own client."""
     path = tmp_path / "big" / "big.csv"
@@ -371,9 +379,9 @@ def test_forked_workers_read_split_ranges(
     assert path.stat().st_size > 20 << 20
     upload_folder(container, path.parent)
     args = ("--workers", "2", "--split-size", str(4 << 20), "--seed", "3")
-    local = cli("metadata_extraction", str(path.parent), *args)
+    local = main_cli("metadata_extraction", str(path.parent), *args)
     endpoint = azurite.endpoint_via(proxy.port)
-    remote = cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
+    remote = main_cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
                  *args)  # fmt: skip
     assert remote.exit_code == 0, remote.stderr
     assert remote.json["tables"][0]["row_count"] == 480_000
@@ -386,7 +394,7 @@ def test_forked_workers_read_split_ranges(
 
 @needs_kernels
 def test_a_blob_failing_mid_stream_is_an_error_row(
-    cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
+    main_cli: Cli, azurite: Azurite, container: Any, proxy: FaultProxy
 ) -> None:
     """The first range (the cached head) arrives; every later range is refused until retries run out."""
     body = "".join(f"{i},{i * 3},name {i}\n" for i in range(200_000)).encode()
@@ -396,7 +404,7 @@ def test_a_blob_failing_mid_stream_is_an_error_row(
     later = lambda r: _blob_of(r.path) == "big.csv" and r.range is not None and _range(r.range)[0] > 0  # noqa: E731
     proxy.inject(later, status=503, times=float("inf"))
     endpoint = azurite.endpoint_via(proxy.port)
-    result = cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
+    result = main_cli("metadata_extraction", url(endpoint, container.container_name, "", container_sas(container.container_name)),
                  "--workers", "1")  # fmt: skip
     assert result.exit_code == 3, result.stderr
     rows = {t["file_path"]: t for t in result.json["tables"]}
@@ -407,10 +415,10 @@ def test_a_blob_failing_mid_stream_is_an_error_row(
     )
 
 
-def test_an_archived_blob_is_an_error_row(cli: Cli, azurite: Azurite, container: Any) -> None:
+def test_an_archived_blob_is_an_error_row(main_cli: Cli, azurite: Azurite, container: Any) -> None:
     container.upload_blob("warm.csv", b"a,b\n1,2\n")
     container.upload_blob("cold.csv", b"a,b\n1,2\n").set_standard_blob_tier("Archive")
-    result = cli("metadata_extraction", url(azurite.endpoint, container.container_name, "", container_sas(container.container_name)),
+    result = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, "", container_sas(container.container_name)),
                  "--workers", "1")  # fmt: skip
     assert result.exit_code == 3, result.stderr
     rows = {t["file_path"]: t for t in result.json["tables"]}
