@@ -25,7 +25,9 @@ PROG = "nuvyn-executor"
 # Drivers log each failed attempt, which the engine retries and reports itself.  Left alone they would
 # reach stderr unformatted and unredacted through Python's last-resort handler; they go through the
 # redacting handler instead, shown from -v (warnings) and -vv (everything).
-DRIVER_LOGGERS = ("databricks", "thrift", "urllib3")
+# Loggers of the SDKs we drive (the connector, thrift, HTTP, the Azure SDK): they log every retried
+# attempt; our own errors already say in one line what failed, so they show only with -v.
+DRIVER_LOGGERS = ("databricks", "thrift", "urllib3", "azure")
 
 
 def configure_logging(verbosity: int, level_name: str | None = None) -> None:

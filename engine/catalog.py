@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .profile.column import ColumnSummary
+from .redact import redact_text
 from .scheduler.tasks import FileResult, finalized
 
 # (name, Databricks SQL type).  The seed's columns come first, in the seed's order.
@@ -224,9 +225,9 @@ def build_catalog(
                 "compression": r.compression,
                 "file_count": r.file_count,
                 "partition_columns": _json_list(r.partition_columns),
-                "error": r.error,
+                "error": redact_text(r.error) if r.error else None,
                 "encoding": r.encoding,
-                "warnings": _json_list(warnings) if warnings else None,
+                "warnings": _json_list([redact_text(w) for w in warnings]) if warnings else None,
             }
         )
         columns.extend(column_row(source_id, name, c) for c in summaries)

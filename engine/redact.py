@@ -21,6 +21,9 @@ _secrets: set[str] = set()
 # Query parameter names that carry credentials on their own.
 _SECRET_QUERY_KEYS = {"sig", "token", "access_token", "password", "secret", "key", "code", "signature"}
 
+# URL schemes whose user part names a container, not a user (abfss://CONTAINER@ACCOUNT.dfs.core.windows.net).
+_CONTAINER_AT_HOST_SCHEMES = {"abfs", "abfss", "wasb", "wasbs"}
+
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # ?sv=...&sig=...: drop the whole SAS query string.
     (re.compile(r"\?[^\s\"'<>]*\bsig=[^\s\"'<>]*", re.IGNORECASE), ""),
@@ -70,7 +73,8 @@ def redact_url(url: str) -> str:
     if not parts.scheme or parts.scheme == "file":
         return redact_text(url)
     netloc = parts.netloc
-    if "@" in netloc:
+    container_style = parts.scheme.lower() in _CONTAINER_AT_HOST_SCHEMES
+    if "@" in netloc and not (container_style and ":" not in netloc.rsplit("@", 1)[0]):
         userinfo, host = netloc.rsplit("@", 1)
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{REDACTED}@{host}" if ":" in userinfo else f"{REDACTED}@{host}"

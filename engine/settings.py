@@ -32,6 +32,11 @@ DEFAULT_DB_BACKOFF_MAX = 30.0
 DEFAULT_DB_TIMEOUT = 120.0  # seconds a Databricks SQL request may wait for its reply
 DEFAULT_MAX_STATEMENT_BYTES = 2 << 20  # Databricks SQL statement text
 DEFAULT_MAX_ROWS_PER_INSERT = 1000
+DEFAULT_AZURE_RETRIES = 5  # retries of one Azure request (throttling, 5xx, timeouts, resets)
+DEFAULT_AZURE_BACKOFF = 0.5  # seconds before the first retry; doubles each time, with jitter
+DEFAULT_AZURE_BACKOFF_MAX = 16.0
+DEFAULT_AZURE_CONNECT_TIMEOUT = 20.0
+DEFAULT_AZURE_READ_TIMEOUT = 60.0
 
 SOURCE_TYPES = ("local", "dbfs", "azure_blob", "adls")
 FORMAT_WORDS = ("csv", "parquet", "json", "orc", "avro", "excel", "arrow", "delta")
@@ -71,6 +76,8 @@ ENV_CA_BUNDLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 ENV_AZURE_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
 ENV_AZURE_SAS_TOKEN = "AZURE_STORAGE_SAS_TOKEN"
 ENV_AZURE_KEY = "AZURE_STORAGE_KEY"
+ENV_AZURE_RETRIES = "EXECUTOR_AZURE_RETRIES"
+ENV_AZURE_BACKOFF = "EXECUTOR_AZURE_BACKOFF"
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
@@ -284,6 +291,44 @@ def make_databricks_settings(
         catalog=catalog,
         ca_bundle=ca_bundle,
     )
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """Azure credentials from the environment (secrets: never printed) and the retry policy of requests."""
+
+    connection_string: str | None = field(default=None, repr=False)
+    sas_token: str | None = field(default=None, repr=False)
+    account_key: str | None = field(default=None, repr=False)
+    retries: int = DEFAULT_AZURE_RETRIES
+    backoff: float = DEFAULT_AZURE_BACKOFF
+    backoff_max: float = DEFAULT_AZURE_BACKOFF_MAX
+    connect_timeout: float = DEFAULT_AZURE_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_AZURE_READ_TIMEOUT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> AzureSettings:
+        """``AZURE_STORAGE_CONNECTION_STRING``, ``AZURE_STORAGE_SAS_TOKEN``, ``AZURE_STORAGE_KEY`` and the
+        ``EXECUTOR_AZURE_RETRIES``/``EXECUTOR_AZURE_BACKOFF`` knobs; every secret is registered for redaction."""
+        from .redact import register_secret
+
+        env = os.environ if environ is None else environ
+        kw: dict[str, Any] = {}
+        for name, key in (
+            (ENV_AZURE_CONNECTION_STRING, "connection_string"),
+            (ENV_AZURE_SAS_TOKEN, "sas_token"),
+            (ENV_AZURE_KEY, "account_key"),
+        ):
+            value = env.get(name, "").strip()
+            if value:
+                register_secret(value)
+                kw[key] = value
+        if env.get(ENV_AZURE_RETRIES):
+            kw["retries"] = parse_int(env[ENV_AZURE_RETRIES], ENV_AZURE_RETRIES, 0)
+        if env.get(ENV_AZURE_BACKOFF):
+            kw["backoff"] = parse_float(env[ENV_AZURE_BACKOFF], ENV_AZURE_BACKOFF, 0.0)
+        kw.update(overrides)
+        return cls(**kw)
 
 
 def ca_bundle_from_env(environ: Mapping[str, str] | None = None) -> str | None:

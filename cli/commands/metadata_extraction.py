@@ -46,11 +46,13 @@ def metadata_extraction(
     output: str | None,
     progress: bool | None,
 ) -> int:
-    """Profile every file under PATH (a folder, a file, /dbfs/..., dbfs:/...).
+    """Profile every file under PATH (a folder, a file, /dbfs/..., dbfs:/..., an Azure blob or container URL
+    with or without a SAS token, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX).
 
-    SOURCE_TYPE (optional) is stored as sources.source_type: local or dbfs (detected when omitted), or a
-    format word (csv, parquet, json, ...) that restricts discovery to that format.  TENANT_ID (optional)
-    is stored as sources.tenant_id.
+    SOURCE_TYPE (optional) is stored as sources.source_type: local, dbfs, azure_blob or adls (detected when
+    omitted), or a format word (csv, parquet, json, ...) that restricts discovery to that format.  TENANT_ID
+    (optional) is stored as sources.tenant_id.  Azure credentials, first found wins: a SAS token in the URL,
+    AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_KEY, DefaultAzureCredential.
     """
     from ...engine.errors import SinkError
     from ...engine.extract import extract_metadata, write_catalog

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ConfigurationError
 from ..redact import redact_url
 from ..settings import FORMAT_WORDS, SOURCE_TYPES, ExtractionSettings
+from .azure import ADLS, AZURE_BLOB, discover_azure, is_azure_path, parse_azure_url
 from .base import FileRef
 from .dbfs import dbfs_local_path, is_dbfs
 from .local import discover_local
 
-_AZURE_URL = re.compile(
-    r"^(https?://[^/]+\.(blob|dfs)\.core\.windows\.net|abfss?://|wasbs?://)", re.IGNORECASE
-)
+AZURE_KINDS = (AZURE_BLOB, ADLS)
 
 
 @dataclass(frozen=True)
 class Source:
     kind: str  # one of settings.SOURCE_TYPES
-    location: str  # what discovery lists: a local path, or a URL
+    location: str = field(repr=False)  # what discovery lists: a local path, or a URL (it may hold a SAS)
     display_path: str  # what is printed and stored: credentials removed
     source_type: str  # what goes into sources.source_type (the user's word, or the kind)
     format_filter: str | None = None
@@ -37,9 +35,17 @@ def resolve_source(path: str, source_type: str | None = None) -> Source:
             f"or a format ({', '.join(FORMAT_WORDS)})"
         )
     format_filter = word if word in FORMAT_WORDS else None
-    if _AZURE_URL.match(path) or word in ("azure_blob", "adls"):
+    if is_azure_path(path, explicit=word in AZURE_KINDS):
+        if word in ("local", "dbfs"):
+            raise ConfigurationError(f"`{redact_url(path)}` is an Azure URL, not a {word} path: "
+                                     f"use SOURCE_TYPE {AZURE_BLOB} or {ADLS}, or leave it out")  # fmt: skip
+        kind = parse_azure_url(path, word).kind  # checks the URL's form before any request
+        return Source(kind=kind, location=path, display_path=redact_url(path), source_type=word or kind,
+                      format_filter=format_filter)  # fmt: skip
+    if word in AZURE_KINDS:
         raise ConfigurationError(
-            f"`{redact_url(path)}`: Azure Blob Storage and ADLS sources are not supported by this version yet"
+            f"`{redact_url(path)}` is not an Azure URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/..., "
+            "abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/..., or an emulator's http://HOST:PORT/ACCOUNT/CONTAINER)"
         )
     if "://" in path and not path.startswith("dbfs:"):
         raise ConfigurationError(f"`{redact_url(path)}` is not a local path, a DBFS path or an Azure URL")
@@ -51,7 +57,12 @@ def resolve_source(path: str, source_type: str | None = None) -> Source:
 
 def discover(source: Source, settings: ExtractionSettings) -> list[FileRef]:
     """Every data file of the source, sorted by relative path."""
-    refs = list(discover_local(source.location, settings.include, settings.exclude, source.format_filter))
+    if source.kind in AZURE_KINDS:
+        found = discover_azure(source.location, settings.include, settings.exclude, source.format_filter,
+                               source.kind)  # fmt: skip
+    else:
+        found = discover_local(source.location, settings.include, settings.exclude, source.format_filter)
+    refs = list(found)
     return sorted(refs, key=lambda r: r.rel_path)
 
 

@@ -103,6 +103,23 @@ def format_at(rel_path: str) -> tuple[str | None, str | None]:
     return guess_format(posixpath.basename(rel_path))
 
 
+def wanted(
+    rel_path: str, fmt: str, include: tuple[str, ...], exclude: tuple[str, ...], format_filter: str | None
+) -> bool:
+    """Whether a data file passes the filters: a format word (``csv``, ...: files that may be of that format;
+    ``delta`` keeps the Parquet files of Delta tables) and the include/exclude globs.  A Delta log's files
+    always pass: their table needs all of them."""
+    if fmt == DELTA_LOG:
+        return True
+    if (
+        format_filter
+        and fmt not in (format_filter, UNKNOWN)
+        and not (format_filter == "delta" and fmt == "parquet")
+    ):
+        return False
+    return matches(rel_path, include, exclude)
+
+
 def matches(rel_path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
     """``--include``/``--exclude`` globs: a pattern matches the relative path or, without '/', the name."""
 
@@ -130,7 +147,7 @@ class FileSystem(Protocol):
 
 
 _FILESYSTEMS: list[tuple[Callable[[str], bool], Callable[[], FileSystem]]] = []
-_instances: dict[int, FileSystem] = {}
+_instances: dict[Callable[[], FileSystem], FileSystem] = {}  # by factory: registration order may change
 
 
 def register_filesystem(accepts: Callable[[str], bool], factory: Callable[[], FileSystem]) -> None:
@@ -140,11 +157,11 @@ def register_filesystem(accepts: Callable[[str], bool], factory: Callable[[], Fi
 
 def filesystem_for(url: str) -> FileSystem:
     """The store that serves ``url`` (one instance per store per process: workers open their own clients)."""
-    for i, (accepts, factory) in enumerate(_FILESYSTEMS):
+    for accepts, factory in _FILESYSTEMS:
         if accepts(url):
-            fs = _instances.get(i)
+            fs = _instances.get(factory)
             if fs is None:
-                fs = _instances[i] = factory()
+                fs = _instances[factory] = factory()
             return fs
     from .local import LOCAL
 

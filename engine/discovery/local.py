@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from ..errors import SourceNotFoundError
-from .base import DELTA_LOG, FileRef, format_at, guess_format, matches, skip_entry
+from .base import FileRef, format_at, guess_format, matches, skip_entry, wanted
 
 log = logging.getLogger(__name__)
 
@@ -112,15 +112,8 @@ def _walk(
         if fmt is None:
             log.debug("ignoring `%s`: not a data file", child_rel)
             continue
-        if fmt != DELTA_LOG:  # a Delta table's log is never filtered out: the table needs all of it
-            if (
-                format_filter
-                and fmt not in (format_filter, "unknown")
-                and not (format_filter == "delta" and fmt == "parquet")
-            ):
-                continue
-            if not matches(child_rel, include, exclude):
-                continue
+        if not wanted(child_rel, fmt, include, exclude, format_filter):
+            continue
         if not stat.S_ISREG(child_st.st_mode):
             yield FileRef(url=entry.path, rel_path=child_rel, size=0, format=fmt, compression=compression,
                           error="not a regular file (a FIFO, socket or device)")  # fmt: skip
