@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from urllib.parse import unquote
 
@@ -9,6 +10,8 @@ from ..errors import ConfigurationError
 from ..redact import redact_url
 from ..settings import DEFAULT_DB_FILE, SinkSettings
 from .base import Sink, SinkCapabilities, WriteReport
+
+log = logging.getLogger(__name__)
 
 
 def duckdb_path(url: str) -> str | None:
@@ -25,15 +28,22 @@ def duckdb_path(url: str) -> str | None:
     return os.path.expanduser(unquote(rest))
 
 
-def open_sink(settings: SinkSettings) -> Sink:
-    """The sink the settings ask for: ``--db`` first, then Databricks from ``DATABRICKS_*``, else DuckDB."""
+def _duckdb(path: str, settings: SinkSettings) -> Sink:
     from .duckdb import DuckDBSink
 
+    if settings.catalog:
+        log.warning("`--catalog %s` is ignored: the embedded DuckDB store has no catalogs", settings.catalog)
+    return DuckDBSink(path, settings.schema, retries=settings.retries, backoff=settings.backoff,
+                      backoff_max=settings.backoff_max)  # fmt: skip
+
+
+def open_sink(settings: SinkSettings) -> Sink:
+    """The sink the settings ask for: ``--db`` first, then Databricks from ``DATABRICKS_*``, else DuckDB."""
     url = settings.db_url
     if url:
         path = duckdb_path(url)
         if path is not None:
-            return DuckDBSink(path, settings.schema)
+            return _duckdb(path, settings)
         if url.lower().startswith("databricks://"):
             from .databricks import DatabricksSink, databricks_settings_from_url
 
@@ -46,7 +56,7 @@ def open_sink(settings: SinkSettings) -> Sink:
         from .databricks import DatabricksSink
 
         return DatabricksSink(settings.databricks, settings)
-    return DuckDBSink(DEFAULT_DB_FILE, settings.schema)
+    return _duckdb(DEFAULT_DB_FILE, settings)
 
 
 __all__ = ["Sink", "SinkCapabilities", "WriteReport", "duckdb_path", "open_sink"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import duckdb
@@ -11,66 +10,7 @@ import pytest
 
 from nuvyn_executor.engine.catalog import SCHEMAS
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed"
-
-# The seed guide's example queries, verbatim apart from the placeholder source id.
-SEED_QUERIES = {
-    "sources_by_time": """
-SELECT * FROM _executor_metadata.sources
-ORDER BY extraction_timestamp DESC;""",
-    "tables_for_source": """
-SELECT
-    t.table_name,
-    t.file_type,
-    t.row_count,
-    t.column_count,
-    t.size_bytes
-FROM _executor_metadata.tables t
-JOIN _executor_metadata.sources s ON t.source_id = s.source_id
-WHERE s.source_path LIKE '%amazon%'
-ORDER BY t.table_name;""",
-    "columns_for_table": """
-SELECT
-    c.column_name,
-    c.data_type,
-    c.position,
-    c.is_nullable,
-    c.sample_values
-FROM _executor_metadata.columns c
-JOIN _executor_metadata.tables t ON c.source_id = t.source_id AND c.table_name = t.table_name
-WHERE t.table_name = 'amazon.csv'
-ORDER BY c.position;""",
-    "complete_metadata": """
-SELECT
-    s.source_id,
-    s.source_path,
-    s.source_type,
-    s.extraction_timestamp,
-    s.files_found,
-    s.total_size_bytes,
-    t.table_name,
-    t.file_type,
-    t.row_count,
-    t.column_count,
-    c.column_name,
-    c.data_type,
-    c.position,
-    c.is_nullable
-FROM _executor_metadata.sources s
-JOIN _executor_metadata.tables t ON s.source_id = t.source_id
-JOIN _executor_metadata.columns c ON t.source_id = c.source_id AND t.table_name = c.table_name
-WHERE s.source_id = 'your-source-id'
-ORDER BY t.table_name, c.position;""",
-}
-
-
-def test_the_seed_queries_are_the_seeds(tmp_path) -> None:
-    """Guard against drift: the queries above appear in the seed guide as written."""
-    if not SEED.exists():
-        pytest.skip("the seed guide is not beside the project")
-    text = re.sub(r"\s+", " ", "".join(p.read_text() for p in SEED.iterdir()))
-    for q in SEED_QUERIES.values():
-        assert re.sub(r"\s+", " ", q.strip()) in text
+from ..seed import SEED_QUERIES
 
 
 @pytest.fixture
