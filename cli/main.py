@@ -15,7 +15,7 @@ import click
 
 from ..engine.errors import ConfigurationError, ExecutorError
 from ..engine.redact import RedactingFilter, redact_text
-from ..engine.settings import ENV_LOG_LEVEL
+from ..engine.settings import ENV_LOG_LEVEL, databricks_target_configured
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -92,13 +92,15 @@ def _register() -> None:
 _register()
 
 
-def _keep_pandas_out() -> None:
+def _keep_pandas_out(argv: list[str]) -> None:
     """pyarrow imports pandas, when installed, the first time it builds any array (to check whether the
-    input is a pandas object): 0.12 s and ~40 MiB in every run, for nothing the executor uses.  The CLI
-    owns its process, so it marks pandas as absent; the library, imported into a user's process, does not.
+    input is a pandas object): 0.12 s and ~40 MiB in every run, for nothing the executor uses.  The
+    console script owns its process, so it keeps pandas out; the library, imported into a user's process,
+    does not, and neither does a run that writes to Databricks SQL, whose connector needs pandas.
     """
-    if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _NoPandas())
+    if "pandas" in sys.modules or any("databricks://" in a for a in argv) or databricks_target_configured():
+        return
+    sys.meta_path.insert(0, _NoPandas())
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -110,8 +112,9 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and exit with the contract's status."""
-    _keep_pandas_out()
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    _keep_pandas_out(args)
+    debug = "--debug" in args
     try:
         code = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
     except click.exceptions.Exit as exc:

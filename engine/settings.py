@@ -342,3 +342,9 @@ def ca_bundle_from_env(environ: Mapping[str, str] | None = None) -> str | None:
 def environ() -> Mapping[str, str]:
     """The process environment, for the few callers (sources, sinks) that take a mapping."""
     return os.environ
+
+
+def databricks_target_configured(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment points the metadata tables at Databricks SQL."""
+    env = os.environ if environ is None else environ
+    return databricks_from_env(env) is not None or env.get(ENV_DB_URL, "").lower().startswith("databricks:")

@@ -53,7 +53,8 @@ def load_word(data: np.ndarray, i: int, n: int) -> np.uint64:
     """``n`` (0..8) bytes at ``data[i]`` as a zero-extended little-endian uint64, without a loop.
 
     Near the end of the buffer the last 8 bytes are loaded and shifted instead, so ``data`` must hold at
-    least 8 bytes (``buffers.binary_views`` guarantees it).
+    least 8 bytes (``buffers.binary_views`` guarantees it for Arrow data, ``profile.column`` for the
+    minimum and maximum it keeps).
     """
     size = data.shape[0]
     if i + 8 <= size:

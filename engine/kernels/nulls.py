@@ -32,6 +32,22 @@ def trim(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
 
 
 @njit
+def token_lengths(tok_off: np.ndarray) -> np.uint64:
+    """Bit ``n`` is set when some token is ``n`` bytes long (tokens of 64 bytes or more set bit 63)."""
+    mask = np.uint64(0)
+    for t in range(tok_off.shape[0] - 1):
+        n = tok_off[t + 1] - tok_off[t]
+        mask |= np.uint64(1) << np.uint64(n if n < 63 else 63)
+    return mask
+
+
+@njit
+def maybe_token(n: int, lengths: np.uint64) -> bool:
+    """False when no token is ``n`` bytes long (so the value cannot be one)."""
+    return ((lengths >> np.uint64(n if n < 63 else 63)) & np.uint64(1)) != np.uint64(0)
+
+
+@njit
 def is_null_token(data: np.ndarray, a: int, b: int, tok_data: np.ndarray, tok_off: np.ndarray) -> bool:
     """True when the trimmed value ``data[a:b]`` equals one of the packed tokens."""
     n = b - a

@@ -497,12 +497,23 @@ def classify(data: np.ndarray, a: int, b: int):
     if _isdigit(c):
         v1, n1 = _digits(data, a, b, 20)
         if a + n1 == b:
+            if n1 <= 18 and (n1 == 1 or c != 48):  # the common case, already parsed: a plain integer
+                code = T_INT32 if v1 <= _INT32_MAX else T_INT64
+                return (code, v1, float(v1), 0, 0, 0, n1 if c != 48 else 0, 0)
             return _number(data, a, b)
         sep = data[a + n1]
         if (n1 == 4 or n1 <= 2) and (sep == 45 or sep == 47 or sep == 32 or (sep == 46 and n1 <= 2)):
             r = _numeric_date(data, a, b, v1, n1)
             if r[0] != T_STRING or sep != 46:
                 return r
+        if sep == 46 and (n1 == 1 or c != 48):  # the common "12345.67", parsed as _number would
+            frac, nf = _digits(data, a + n1 + 1, b, 18)
+            if a + n1 + 1 + nf == b and n1 + nf <= 18:
+                mant = v1
+                for _ in range(nf):
+                    mant *= 10
+                mant += frac
+                return (T_DOUBLE, 0, scale_pow10(float(mant), -nf), 0, 0, 0, n1 if c != 48 else 0, nf)
         return _number(data, a, b)
     if c == 43 or c == 45 or c == 46:
         return _number(data, a, b)

@@ -265,6 +265,14 @@ def _hex(raw: bytes) -> str:
 _NO_TOKENS = (np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
 
 
+def _word_padded(value: bytes) -> np.ndarray:
+    """A copy of ``value`` in a buffer of at least 8 bytes: kernels compare 64-bit words (its length is
+    kept beside it)."""
+    buf = np.zeros(max(8, len(value)), dtype=np.uint8)
+    buf[: len(value)] = np.frombuffer(value, dtype=np.uint8)
+    return buf
+
+
 class ColumnTracker:
     """Mutable per-column state for the fused kernel while one worker streams one table.
 
@@ -317,8 +325,8 @@ class ColumnTracker:
         self._registers = np.zeros(HLL_M, dtype=np.uint8)
         self._s_prio, self._s_idx = empty_sample(sample_size)
         self._samples: dict[int, bytes] = {}
-        self._smin = np.zeros(0, dtype=np.uint8)
-        self._smax = np.zeros(0, dtype=np.uint8)
+        self._smin = _word_padded(b"")
+        self._smax = _word_padded(b"")
         self._dmin: tuple[float, bytes] | None = None
         self._dmax: tuple[float, bytes] | None = None
         self._count = 0
@@ -397,11 +405,11 @@ class ColumnTracker:
 
         if ist[K.I_SMIN_IDX] >= 0:
             b = raw(ist[K.I_SMIN_IDX])
-            self._smin = np.frombuffer(b, dtype=np.uint8).copy()
+            self._smin = _word_padded(b)
             ist[K.I_SMIN_LEN] = len(b)
         if ist[K.I_SMAX_IDX] >= 0:
             b = raw(ist[K.I_SMAX_IDX])
-            self._smax = np.frombuffer(b, dtype=np.uint8).copy()
+            self._smax = _word_padded(b)
             ist[K.I_SMAX_LEN] = len(b)
         if ist[K.I_SMIN_IDX] >= 0 or ist[K.I_SMAX_IDX] >= 0:
             ist[K.I_HAS_SMINMAX] = 1
@@ -443,8 +451,8 @@ class ColumnTracker:
             has_exp=bool(ist[K.I_HAS_EXP]),
             dmin=self._dmin,
             dmax=self._dmax,
-            smin=self._smin.tobytes() if has else None,
-            smax=self._smax.tobytes() if has else None,
+            smin=self._smin[: ist[K.I_SMIN_LEN]].tobytes() if has else None,
+            smax=self._smax[: ist[K.I_SMAX_LEN]].tobytes() if has else None,
             hashes=hashes,
             registers=registers,
             samples=tuple(sorted(self._samples.items())),
