@@ -43,7 +43,9 @@ def extraction_options(fn: F) -> F:
                  default=S.DEFAULT_BLOCK_SIZE, show_default=True, help="Bytes parsed at a time per worker."),
             _opt("--split-size", type=click.IntRange(min=1 << 16), envvar=S.ENV_SPLIT_SIZE,
                  default=S.DEFAULT_SPLIT_SIZE, show_default=True,
-                 help="Plain CSV files over twice this size are split into ranges of this size across workers."),
+                 help="The largest byte range (of a plain CSV file) or run of row groups (of a Parquet file) "
+                      "one worker profiles at once; files are split when every worker can get a range of "
+                      "16 MiB or more."),
             _opt("--metadata-only", is_flag=True, envvar=S.ENV_METADATA_ONLY,
                  help="Profile Parquet files from their footers alone (row counts, types, null counts and "
                       "min/max where statistics exist; no distinct counts or samples): for huge mounts."),

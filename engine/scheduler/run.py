@@ -45,6 +45,7 @@ from .tasks import (
 log = logging.getLogger(__name__)
 
 INLINE_BYTES = 16 << 20  # below this much data, forking workers costs more than it saves
+MIN_RANGE = 16 << 20  # the smallest byte range (or run of row groups) a large file is split into
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,21 @@ def _group_plans(group: TableGroup) -> list[FilePlan]:
     return plans
 
 
+def range_size(size: int, split_size: int, workers: int) -> int:
+    """Bytes per range of a split file: at most ``split_size``, small enough that every worker gets about
+    two ranges, and not below ``MIN_RANGE`` (each range costs a few milliseconds of set-up)."""
+    floor = min(MIN_RANGE, split_size)
+    return min(split_size, max(floor, math.ceil(size / (2 * workers))))
+
+
 def _split_units(
     plan: FilePlan, settings: ExtractionSettings, opts: TaskOptions, workers: int
 ) -> list[_Unit] | None:
     ref = plan.ref
-    if workers < 2 or ref.error or ref.size < 2 * settings.split_size or opts.read.metadata_only:
+    if workers < 2 or ref.error or opts.read.metadata_only:
+        return None
+    step_size = range_size(ref.size, settings.split_size, workers)
+    if ref.size < 2 * step_size:
         return None
     if ref.format not in ("csv", "parquet", "unknown"):
         return None
@@ -166,7 +177,7 @@ def _split_units(
         if codec is not None:
             return None
         if fmt == "parquet":
-            return _row_group_units(plan, row_group_sizes(ref), settings.split_size)
+            return _row_group_units(plan, row_group_sizes(ref), step_size)
         if fmt != "csv":
             return None
         dialect = plan_csv_split(ref, opts.read)
@@ -175,7 +186,7 @@ def _split_units(
         return None  # the worker reading it whole will report the problem
     if dialect is None:
         return None
-    n = math.ceil(ref.size / settings.split_size)
+    n = math.ceil(ref.size / step_size)
     step = math.ceil(ref.size / n)
     units = []
     for i in range(n):
