@@ -221,24 +221,32 @@ def merge_schemas(a, b, make):
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 
 
-def render_date(us: int) -> str:
+_NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+def render_ns(ns: int, date_only: bool = False) -> str:
+    """UTC nanoseconds since the epoch as ``YYYY-MM-DD[ HH:MM:SS[.fraction]]`` (the fraction trimmed)."""
     import datetime as _dt
 
-    return _dt.date.fromordinal(_EPOCH_ORDINAL + us // US_PER_DAY).isoformat()
-
-
-def render_timestamp(us: int) -> str:
-    import datetime as _dt
-
-    days, rem = divmod(us, US_PER_DAY)
+    days, rem = divmod(ns, _NS_PER_DAY)
     d = _dt.date.fromordinal(_EPOCH_ORDINAL + days)
-    secs, frac = divmod(rem, 1_000_000)
+    if date_only:
+        return d.isoformat()
+    secs, frac = divmod(rem, 1_000_000_000)
     hh, rest = divmod(secs, 3600)
     mm, ss = divmod(rest, 60)
     text = f"{d.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}"
     if frac:
-        text += f".{frac:06d}".rstrip("0")
+        text += f".{frac:09d}".rstrip("0")
     return text
+
+
+def render_date(us: int) -> str:
+    return render_ns(us * 1000, date_only=True)
+
+
+def render_timestamp(us: int) -> str:
+    return render_ns(us * 1000)
 
 
 def bool_min_max(flags: int) -> tuple[str | None, str | None]:

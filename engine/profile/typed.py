@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..kernels.column import MODE_HASH, MODE_TYPED_TEXT
+from ._math import render_ns
 
 FAMILY_NUMBER = 1
 FAMILY_TEMPORAL = 2
@@ -180,21 +181,6 @@ def render_nested(arr: pa.Array) -> list[str | None]:
 
 
 # --- rendering ------------------------------------------------------------------------------------------
-
-
-def render_ns(ns: int, date_only: bool = False) -> str:
-    """UTC nanoseconds since the epoch as ``YYYY-MM-DD[ HH:MM:SS[.fraction]]``."""
-    days, rem = divmod(ns, _NS_PER_DAY)
-    d = dt.date(1970, 1, 1) + dt.timedelta(days=days)
-    if date_only:
-        return d.isoformat()
-    secs, frac = divmod(rem, 1_000_000_000)
-    hh, rest = divmod(secs, 3600)
-    mm, ss = divmod(rest, 60)
-    text = f"{d.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}"
-    if frac:
-        text += f".{frac:09d}".rstrip("0")
-    return text
 
 
 def _float_text(value: float, t: pa.DataType) -> str:

@@ -331,36 +331,28 @@ def w_profile_files(plans: Sequence[FilePlan], opts: TaskOptions) -> list[FileRe
         _release_memory()
 
 
+def _profile_part(plan: FilePlan, opts: TaskOptions, part: int, open_stream: Any) -> list[FileResult]:
+    """Profile one part of a split file, opened by ``open_stream(read_options)``."""
+    try:
+        return [
+            _as_part(r, part) for r in _guarded(plan, opts, lambda read: [(None, open_stream(read))], part)
+        ]
+    finally:
+        _release_memory()
+
+
 def w_profile_range(
     plan: FilePlan, dialect: Dialect, start: int, end: int | None, part: int, opts: TaskOptions
 ) -> list[FileResult]:
     """Profile the records of one byte range of a plain delimited file."""
-    ref = plan.ref
-    try:
-        return [
-            _as_part(r, part)
-            for r in _guarded(
-                plan, opts, lambda read: [(None, open_csv_range(ref, dialect, start, end, read))], part
-            )
-        ]
-    finally:
-        _release_memory()
+    return _profile_part(plan, opts, part, lambda read: open_csv_range(plan.ref, dialect, start, end, read))
 
 
 def w_profile_row_groups(
     plan: FilePlan, first: int, end: int, part: int, opts: TaskOptions
 ) -> list[FileResult]:
     """Profile row groups ``[first, end)`` of a Parquet file."""
-    ref = plan.ref
-    try:
-        return [
-            _as_part(r, part)
-            for r in _guarded(
-                plan, opts, lambda read: [(None, open_parquet_row_groups(ref, read, first, end))], part
-            )
-        ]
-    finally:
-        _release_memory()
+    return _profile_part(plan, opts, part, lambda read: open_parquet_row_groups(plan.ref, read, first, end))
 
 
 def _as_part(result: FileResult, part: int) -> FileResult:
