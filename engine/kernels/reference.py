@@ -387,3 +387,42 @@ def profile_values(
     if string_forever(profile.flags, fmt):
         profile = profile.canonical()
     return profile
+
+
+# --- CSV record boundaries ------------------------------------------------------------------------------
+
+
+def _csv_step(state: str, ch: int, delimiter: int, quote: int | None) -> str:
+    """One byte of the CSV state machine: 'start' (of a field), 'field' (unquoted), 'quoted', 'quote'
+    (a quote seen inside quotes)."""
+    is_end = ch in (10, 13)
+    if state == "quoted":
+        return "quote" if ch == quote else "quoted"
+    if state == "quote" and ch == quote:
+        return "quoted"
+    if ch == delimiter or is_end:
+        return "start"
+    if state == "start" and ch == quote:
+        return "quoted"
+    return "field"
+
+
+def find_boundary(data: bytes, delimiter: int, quote: int | None) -> int:
+    """Twin of ``csv_scan.find_boundary`` from all four starting states: the index after the first LF at
+    which no hypothesis is inside quotes, or -1."""
+    states = ["start", "field", "quoted", "quote"]
+    for i, ch in enumerate(data):
+        if ch == 10 and "quoted" not in states:
+            return i + 1
+        states = [_csv_step(s, ch, delimiter, quote) for s in states]
+    return -1
+
+
+def first_record_end(data: bytes, delimiter: int, quote: int | None) -> int:
+    """Twin of ``csv_scan.first_record_end`` from the start of a record: just after its CR, LF or CRLF."""
+    state = "start"
+    for i, ch in enumerate(data):
+        if ch in (10, 13) and state != "quoted":
+            return i + 2 if ch == 13 and data[i + 1 : i + 2] == b"\n" else i + 1
+        state = _csv_step(state, ch, delimiter, quote)
+    return -1
