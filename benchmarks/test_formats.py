@@ -23,6 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from .conftest import record
+
 FULL = os.environ.get("BENCH_SCALE", "").lower() == "full"
 SCALE_FACTOR = "1" if FULL else "0.05"
 SMALL_FILES = 10_000 if FULL else 1_000
@@ -76,10 +78,10 @@ def test_lineitem_parquet_vs_pyarrow(benchmark, lineitem: Path) -> None:
     assert doc["tables"][0]["row_count"] == rows
     assert doc["tables"][0]["column_count"] == 16
     best = benchmark.stats.stats.min
-    benchmark.extra_info.update(
-        {"rows": rows, "pyarrow_row_groups_s": round(baseline, 3), "executor_s": round(best, 3),
-         "ratio": round(best / baseline, 2), "scale_factor": SCALE_FACTOR}
-    )  # fmt: skip
+    info = {"rows": rows, "pyarrow_row_groups_s": round(baseline, 3), "executor_s": round(best, 3),
+            "ratio": round(best / baseline, 2), "scale_factor": SCALE_FACTOR}  # fmt: skip
+    benchmark.extra_info.update(info)
+    record("lineitem_parquet", info)
 
 
 def test_metadata_only_many_small_files(benchmark, small_parquet_files: Path) -> None:
@@ -91,4 +93,6 @@ def test_metadata_only_many_small_files(benchmark, small_parquet_files: Path) ->
     assert len(doc["tables"]) == SMALL_FILES
     assert all(t["row_count"] == 100 for t in doc["tables"])
     best = benchmark.stats.stats.min
-    benchmark.extra_info.update({"files": SMALL_FILES, "files_per_second": round(SMALL_FILES / best)})
+    info = {"files": SMALL_FILES, "files_per_second": round(SMALL_FILES / best)}
+    benchmark.extra_info.update(info)
+    record("metadata_only_small_parquet", info)
