@@ -162,8 +162,11 @@ class LocalFileSystem:
             os.close(fd)
 
     def open_stream(self, url: str, start: int = 0, end: int | None = None) -> BinaryIO:
-        if start == 0 and end is None:
-            return pa.OSFile(url, "rb")  # type: ignore[return-value]
+        if end is None:  # to the end: pyarrow's own file, read without a Python call per block
+            f = pa.OSFile(url, "rb")
+            if start:
+                f.seek(start)
+            return f  # type: ignore[return-value]
         return _RangeStream(url, start, end)  # type: ignore[return-value]
 
     def open_random(self, url: str) -> Any:

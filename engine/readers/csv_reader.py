@@ -310,7 +310,12 @@ def open_csv_table(ref: FileRef, options: ReadOptions) -> TableStream:
     except Exception:
         stream.close()
         raise
-    body = prefixed(sample[dialect.data_start :], stream)
+    if codec is None and not utf16:
+        # A plain file: read the records straight from the file, not through the sniffed bytes.
+        stream.close()
+        body = filesystem_for(ref.url).open_stream(ref.url, dialect.data_start)
+    else:
+        body = prefixed(sample[dialect.data_start :], stream)
     table = TableStream(
         names=dialect.names,
         batches=iter(()),
