@@ -37,10 +37,15 @@ class Measurement:
     returncode: int
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None, interval: float = 0.02) -> Measurement:
+def measure(
+    cmd: list[str], env: dict[str, str] | None = None, *, pss: bool = False, interval: float = 0.02
+) -> Measurement:
     """Run ``cmd``; sample the memory of it and all its descendants until it exits.
 
     CPU time is the change in this process's RUSAGE_CHILDREN: the command and every worker it waited for.
+    RSS comes from /proc/PID/statm, cheap enough to sample every 20 ms without disturbing the run; PSS needs
+    /proc/PID/smaps, which is slow to read and holds the process's memory lock, so it is sampled only when
+    asked (``pss=True``, a separate run: its timing is not used).
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -57,17 +62,20 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, interval: float =
                 procs = [root, *root.children(recursive=True)]
             except psutil.Error:
                 break
-            rss = pss = 0
+            rss = pss_total = 0
             for p in procs:
                 try:
-                    info = p.memory_full_info()
+                    if pss:
+                        info = p.memory_full_info()
+                        pss_total += getattr(info, "pss", info.rss)
+                    else:
+                        info = p.memory_info()
                 except psutil.Error:
                     continue
                 rss += info.rss
-                pss += getattr(info, "pss", info.rss)
             peak["rss"] = max(peak["rss"], rss)
-            peak["pss"] = max(peak["pss"], pss)
-            stop.wait(interval)
+            peak["pss"] = max(peak["pss"], pss_total)
+            stop.wait(interval if not pss else 0.1)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -80,6 +88,13 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, interval: float =
     if proc.returncode not in (0, 3):
         raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {err.decode()[-2000:]}")
     return Measurement(wall, cpu, peak["rss"] / 2**20, peak["pss"] / 2**20, proc.returncode)
+
+
+def with_pss(timed: Measurement, cmd: list[str]) -> Measurement:
+    """``timed`` with the peak PSS of one more run of ``cmd`` (sampled separately: see ``measure``)."""
+    mem = measure(cmd, pss=True)
+    return Measurement(timed.wall_s, timed.cpu_s, max(timed.peak_rss_mib, mem.peak_rss_mib), mem.peak_pss_mib,
+                       timed.returncode)  # fmt: skip
 
 
 def best_of(runs: list[Measurement]) -> Measurement:

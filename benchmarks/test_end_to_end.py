@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, HERE, SCALE, best_of, executor_cmd, measure, record, tpch_lineitem
+from .conftest import DATA, HERE, SCALE, best_of, executor_cmd, measure, record, tpch_lineitem, with_pss
 
 PYARROW_READ = """
 import sys, pyarrow as pa, pyarrow.csv as csv
@@ -42,7 +42,7 @@ print(df.height)
 
 
 def _runs(cmd: list[str], rounds: int = 3):
-    return best_of([measure(cmd) for _ in range(rounds)])
+    return with_pss(best_of([measure(cmd) for _ in range(rounds)]), cmd)
 
 
 def _info(m, baseline=None) -> dict:
@@ -68,7 +68,7 @@ def test_lineitem_csv_against_the_alternatives(
 ) -> None:
     runs = []
     once(lambda: runs.append(measure(executor_cmd(str(lineitem_csv)))))
-    ours = best_of(runs)
+    ours = with_pss(best_of(runs), executor_cmd(str(lineitem_csv)))
     one_worker = _runs(executor_cmd(str(lineitem_csv), "--workers", "1"), rounds=2)
     duck = _runs([sys.executable, "-c", DUCKDB_SUMMARIZE, str(lineitem_csv)], rounds=1)
     try:
@@ -97,7 +97,8 @@ def test_sf10_memory_stays_flat(once, benchmark, lineitem_csv, warm_kernels) -> 
     runs = []
     once(lambda: runs.append(measure(executor_cmd(str(big)))), rounds=1)
     small = _runs(executor_cmd(str(lineitem_csv)), rounds=1)
-    info = {"sf10": _info(runs[0]), "sf1": _info(small), "file_gib": round(big.stat().st_size / 2**30, 2)}
+    big_m = with_pss(runs[0], executor_cmd(str(big)))
+    info = {"sf10": _info(big_m), "sf1": _info(small), "file_gib": round(big.stat().st_size / 2**30, 2)}
     benchmark.extra_info.update(info)
     record("lineitem_sf10", info)
 
@@ -125,7 +126,7 @@ def small_csv_files() -> Path:
 def test_many_small_csv_files(once, benchmark, small_csv_files, warm_kernels) -> None:
     runs = []
     once(lambda: runs.append(measure(executor_cmd(str(small_csv_files)))), rounds=2)
-    best = best_of(runs)
+    best = with_pss(best_of(runs), executor_cmd(str(small_csv_files)))
     files = sum(1 for _ in small_csv_files.iterdir())
     info = {"files": files, "files_per_second": round(files / best.wall_s, 1), **_info(best)}
     benchmark.extra_info.update(info)
@@ -136,7 +137,7 @@ def test_many_small_csv_files(once, benchmark, small_csv_files, warm_kernels) ->
 def test_data_samples_warm_run(once, benchmark, warm_kernels) -> None:
     runs = []
     once(lambda: runs.append(measure(executor_cmd(str(HERE.parent / "data_samples")))), rounds=5)
-    best = best_of(runs)
+    best = with_pss(best_of(runs), executor_cmd(str(HERE.parent / "data_samples")))
     info = _info(best)
     benchmark.extra_info.update(info)
     record("data_samples_warm", info)
