@@ -133,3 +133,20 @@ def test_main_py_works_from_a_plain_checkout(folder, tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["tables"]) == 3
+
+
+def test_every_option_has_an_executor_variable_and_help() -> None:
+    """CONTRACT: every option may also come from an EXECUTOR_* variable named after it, shown in --help."""
+    import click
+
+    from nuvyn_executor.cli.commands.metadata_extraction import metadata_extraction
+
+    options = [p for p in metadata_extraction.params if isinstance(p, click.Option)]
+    assert len(options) >= 19
+    for opt in options:
+        if opt.name == "help":
+            continue
+        assert opt.help, opt.name
+        assert isinstance(opt.envvar, str), opt.name
+        assert opt.envvar.startswith("EXECUTOR_"), opt.envvar
+        assert opt.show_envvar, opt.name
