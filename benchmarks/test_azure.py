@@ -23,11 +23,8 @@ from nuvyn_executor.engine.kernels.warmup import warmup
 from nuvyn_executor.engine.settings import ExtractionSettings
 from tests.azurite import (
     Azurite,
+    azurite_for,
     container_sas,
-    find_azurite,
-    missing_reason,
-    required,
-    start_azurite,
     upload_folder,
 )
 
@@ -70,16 +67,7 @@ def folder() -> Path:
 
 @pytest.fixture(scope="module")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
-    binary = find_azurite()
-    if binary is None:
-        if required():
-            pytest.fail(missing_reason())
-        pytest.skip(missing_reason())
-    server = start_azurite(binary, tmp_path_factory.mktemp("azurite"))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from azurite_for(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

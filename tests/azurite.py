@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -324,3 +324,20 @@ class FaultProxy:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def azurite_for(tmp_path_factory: Any) -> Iterator[Azurite]:
+    """The body of an ``azurite`` fixture: start one in a temporary folder and stop it afterwards; skip
+    (or fail, under tox) when Azurite is not installed."""
+    import pytest
+
+    binary = find_azurite()
+    if binary is None:
+        if required():
+            pytest.fail(missing_reason())
+        pytest.skip(missing_reason())
+    server = start_azurite(binary, tmp_path_factory.mktemp("azurite"))
+    try:
+        yield server
+    finally:
+        server.stop()

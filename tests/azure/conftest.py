@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ..azurite import Azurite, FaultProxy, find_azurite, missing_reason, required, start_azurite
+from ..azurite import Azurite, FaultProxy, azurite_for
 from ..conftest import CliResult
 
 CREDENTIAL_VARIABLES = ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_KEY")
@@ -28,16 +28,7 @@ def _azure_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
-    binary = find_azurite()
-    if binary is None:
-        if required():
-            pytest.fail(missing_reason())
-        pytest.skip(missing_reason())
-    server = start_azurite(binary, tmp_path_factory.mktemp("azurite"))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from azurite_for(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
