@@ -314,8 +314,26 @@ def run_tables(
     warmup()  # before any fork: workers inherit compiled kernels
     # Everything alive now (modules, the compiled kernels' object graphs) lives for the whole run: keep it
     # out of the cyclic collector's full passes (measured at ~5% of a large run's CPU) and out of the
-    # pages a forked worker would copy when a collection touches their reference counts.
+    # pages a forked worker would copy when a collection touches their reference counts.  Unfrozen when
+    # the run ends, so a notebook calling the library keeps its own garbage collectable.
     gc.freeze()
+    try:
+        return _run_units(units, state, plans, settings, opts, workers, inline, total_bytes, progress)
+    finally:
+        gc.unfreeze()
+
+
+def _run_units(
+    units: list[_Unit],
+    state: _State,
+    plans: list[FilePlan],
+    settings: ExtractionSettings,
+    opts: TaskOptions,
+    workers: int,
+    inline: bool,
+    total_bytes: int,
+    progress: ProgressCallback | None,
+) -> list[FileResult]:
     for unit in units:
         if unit.is_part:
             state.splits.setdefault(unit.plans[0].ref.rel_path, _Split(parts=0)).parts += 1
