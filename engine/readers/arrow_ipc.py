@@ -3,37 +3,15 @@ streaming format read in order.  Feather v1 files (``FEA1``, written before 2020
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pyarrow as pa
 
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
-from .base import ReadOptions, TableStream, register, typed_stream
+from .base import ReadOptions, TableStream, guarded_batches, register, typed_stream
 from .compression import detect_compression, open_decompressed
 
 IPC_FILE_MAGIC = b"ARROW1"
 FEATHER_V1_MAGIC = b"FEA1"
-
-
-def _file_batches(reader: Any, source: Any) -> Iterator[pa.RecordBatch]:
-    try:
-        for i in range(reader.num_record_batches):
-            yield reader.get_batch(i)
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
-        raise ReadError(f"corrupt Arrow IPC data: {err}") from None
-    finally:
-        source.close()
-
-
-def _stream_batches(reader: Any, source: Any) -> Iterator[pa.RecordBatch]:
-    try:
-        yield from reader
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
-        raise ReadError(f"corrupt Arrow IPC stream: {err}") from None
-    finally:
-        source.close()
 
 
 @register("arrow")
@@ -50,7 +28,10 @@ def open_arrow_table(ref: FileRef, options: ReadOptions) -> TableStream:
         except (pa.ArrowInvalid, OSError) as err:
             source.close()
             raise ReadError(f"not a readable Arrow IPC file: {err}") from None
-        return typed_stream(reader.schema, _file_batches(reader, source), "arrow", close=source.close,
+        batches = guarded_batches(
+            (reader.get_batch(i) for i in range(reader.num_record_batches)), source, "Arrow IPC data"
+        )
+        return typed_stream(reader.schema, batches, "arrow", close=source.close,
                             details={"record_batches": reader.num_record_batches})  # fmt: skip
     source = open_decompressed(ref.url, codec)
     try:
@@ -63,6 +44,7 @@ def open_arrow_table(ref: FileRef, options: ReadOptions) -> TableStream:
     except ReadError:
         source.close()
         raise
-    stream = typed_stream(reader.schema, _stream_batches(reader, source), "arrow", close=source.close)
+    stream = typed_stream(reader.schema, guarded_batches(reader, source, "Arrow IPC stream"), "arrow",
+                          close=source.close)  # fmt: skip
     stream.compression = codec
     return stream

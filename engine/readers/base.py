@@ -7,7 +7,7 @@ columns of raw text; readers never compute statistics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,3 +118,14 @@ def typed_stream(
         arrow_types={f.name: f.type for f in schema},
         **kw,
     )
+
+
+def guarded_batches(batches: Iterable[pa.RecordBatch], source: Any, what: str) -> Iterator[pa.RecordBatch]:
+    """Yield ``batches``, turning Arrow's and the OS's errors into a ``ReadError`` about ``what`` (e.g.
+    "ORC data"), and close ``source`` once the batches are done or abandoned."""
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
+        raise ReadError(f"corrupt {what}: {err}") from None
+    finally:
+        source.close()

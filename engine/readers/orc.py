@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pyarrow as pa
 
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
-from .base import ReadOptions, TableStream, register, typed_stream
-
-
-def _stripes(orc: Any, source: Any) -> Iterator[pa.RecordBatch]:
-    try:
-        for i in range(orc.nstripes):
-            yield orc.read_stripe(i)
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
-        raise ReadError(f"corrupt ORC data: {err}") from None
-    finally:
-        source.close()
+from .base import ReadOptions, TableStream, guarded_batches, register, typed_stream
 
 
 @register("orc")
@@ -35,7 +22,8 @@ def open_orc_table(ref: FileRef, options: ReadOptions) -> TableStream:
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
         source.close()
         raise ReadError(f"not a readable ORC file: {err}") from None
-    stream = typed_stream(schema, _stripes(orc, source), "orc", row_count=rows, close=source.close,
+    stripes = guarded_batches((orc.read_stripe(i) for i in range(orc.nstripes)), source, "ORC data")
+    stream = typed_stream(schema, stripes, "orc", row_count=rows, close=source.close,
                           details={"stripes": orc.nstripes})  # fmt: skip
     stream.compression = None if codec in ("uncompressed", "none") else codec
     return stream
