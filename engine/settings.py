@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigurationError
@@ -156,9 +156,6 @@ class ExtractionSettings:
     @property
     def effective_workers(self) -> int:
         return self.workers if self.workers is not None else default_workers()
-
-    def with_(self, **changes: Any) -> ExtractionSettings:
-        return replace(self, **changes)
 
     @classmethod
     def from_env(

@@ -301,8 +301,8 @@ def _guarded(plan: FilePlan, opts: TaskOptions, open_fn: Any, part: int | None =
 
 def _describe(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror:
-        return err.strerror.lower() if not err.filename else f"{err.strerror.lower()}"
-    return f"{type(err).__name__}: {err}" if not str(err) else str(err)
+        return err.strerror.lower()  # the file is named by the caller, once
+    return str(err) or type(err).__name__
 
 
 def _release_memory() -> None:
