@@ -61,14 +61,19 @@ class _PrefixedStream(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:  # type: ignore[override]
+        # Fill ``b`` across the seam: pyarrow's parser treats every read as a chunk, and a chunk boundary
+        # between the CR and LF of a quoted CRLF drops the LF (pyarrow 26), so no short read here.
+        n = 0
         if self._prefix:
             n = min(len(b), len(self._prefix))
             b[:n] = self._prefix[:n]
             self._prefix = self._prefix[n:]
-            return n
-        chunk = self._rest.read(len(b))
-        n = len(chunk)
-        b[:n] = chunk
+        while n < len(b):
+            chunk = self._rest.read(len(b) - n)
+            if not chunk:
+                break
+            b[n : n + len(chunk)] = chunk
+            n += len(chunk)
         return n
 
     def close(self) -> None:
