@@ -1,4 +1,4 @@
-"""The one Numba policy of the project, and the two machine primitives the kernels need.
+"""The one Numba policy of the project, and the three machine primitives the kernels need.
 
 Every kernel is compiled through :func:`njit` so that all of them are nopython, release the GIL, and are
 cached on disk (``NUMBA_CACHE_DIR`` moves the cache for read-only installs).  With
@@ -99,6 +99,7 @@ if JIT_ENABLED:
     from llvmlite import ir
     from numba import types
     from numba.cpython.unsafe.numbers import leading_zeros as _leading_zeros
+    from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
     from numba.extending import intrinsic
 
     @intrinsic
@@ -121,6 +122,11 @@ if JIT_ENABLED:
         """Leading zero bits of a uint64 (64 for 0)."""
         return int(_leading_zeros(x))
 
+    @numba.njit(**_POLICY)
+    def ctz64(x: np.uint64) -> int:
+        """Trailing zero bits of a uint64 (64 for 0)."""
+        return int(_trailing_zeros(x))
+
 else:
 
     def load_u64_le(arr: np.ndarray, idx: int) -> np.uint64:
@@ -128,3 +134,7 @@ else:
 
     def clz64(x: np.uint64) -> int:
         return 64 - int(x).bit_length()
+
+    def ctz64(x: np.uint64) -> int:
+        x = int(x)
+        return (x & -x).bit_length() - 1 if x else 64

@@ -19,9 +19,10 @@ _EMPTY_U8.setflags(write=False)
 
 
 class BinaryViews(NamedTuple):
-    """Zero-copy views of one binary/string array."""
+    """Zero-copy views of one binary/string array: value ``i`` is ``data[starts[i]:ends[i]]``."""
 
-    offsets: np.ndarray  # int32 or int64, length n + 1, already shifted by the array offset
+    starts: np.ndarray  # int32 or int64: the offsets without the last (shifted by the array offset)
+    ends: np.ndarray  # the offsets without the first
     data: np.ndarray  # uint8, the whole data buffer (offsets index into it), at least 8 bytes
     validity: np.ndarray  # uint8 bitmap, or an empty array when every value is valid
     validity_bit_offset: int  # bit index of value 0 inside ``validity``
@@ -61,14 +62,14 @@ def binary_views(arr: pa.Array) -> BinaryViews:
         validity = _EMPTY_U8
     else:
         validity = _u8(validity_buf)
-    return BinaryViews(offsets, _data_u8(data_buf), validity, arr.offset, n)
+    return BinaryViews(offsets[:-1], offsets[1:], _data_u8(data_buf), validity, arr.offset, n)
 
 
 def fixed_width_views(arr: pa.Array) -> BinaryViews:
     """Views of a fixed-width primitive array (integers, floats, dates, timestamps, decimals) as if it were
     a binary array of ``byte_width``-byte values, so the fused kernel hashes and samples the raw values.
 
-    The offsets are synthesised (one ``arange``); the data is the values buffer itself, zero-copy.
+    The bounds are synthesised (one ``arange``); the data is the values buffer itself, zero-copy.
     """
     t = arr.type
     width = t.byte_width if hasattr(t, "byte_width") else t.bit_width // 8
@@ -82,4 +83,15 @@ def fixed_width_views(arr: pa.Array) -> BinaryViews:
         validity = _EMPTY_U8
     else:
         validity = _u8(validity_buf)
-    return BinaryViews(offsets, _data_u8(data_buf), validity, arr.offset, n)
+    return BinaryViews(offsets[:-1], offsets[1:], _data_u8(data_buf), validity, arr.offset, n)
+
+
+def field_views(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> BinaryViews:
+    """Views of one column of a tokenized text block (``kernels.csv_tokenize``): every value valid.
+
+    ``data`` is the block (with its padding, so word loads stay inside it); ``starts``/``ends`` are the
+    column's strided views of the field bounds.  All three are handed over read-only, as Arrow's are.
+    """
+    for view in (data, starts, ends):
+        view.setflags(write=False)
+    return BinaryViews(starts, ends, data, _EMPTY_U8, 0, len(ends))

@@ -131,7 +131,8 @@ def string_forever(flags: int, fmt: int) -> bool:
 
 @njit
 def update_column(
-    offsets: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
     data: np.ndarray,
     validity: np.ndarray,
     vbit0: int,
@@ -151,7 +152,10 @@ def update_column(
     memo: np.ndarray,
     mode: int,
 ) -> None:
-    """Fold values ``0 .. n`` of one binary array (given as views) into the column state.
+    """Fold values ``0 .. n`` (value ``i`` is ``data[starts[i]:ends[i]]``) into the column state.
+
+    The values are those of one binary Arrow array (``starts``/``ends`` are its offsets without the last
+    and the first) or one column of a tokenized block (strided views of ``csv_tokenize``'s bounds).
 
     ``mode`` (``MODE_*`` bits) says whether blank values and tokens are nulls, whether values are
     classified and whether the byte-order minimum and maximum are kept.
@@ -194,8 +198,8 @@ def update_column(
             if ((validity[bit >> 3] >> (bit & 7)) & 1) == 0:
                 nulls += 1
                 continue
-        s = offsets[i]
-        e = offsets[i + 1]
+        s = starts[i]
+        e = ends[i]
         a, b = trim(data, s, e)
         if tokens_null and (
             a == b or (maybe_token(b - a, tok_lengths) and is_null_token(data, a, b, tok_data, tok_off))
@@ -233,14 +237,14 @@ def update_column(
         if not keep_minmax:
             pass
         elif smin_idx >= 0:
-            if compare_bytes(data, s, e, data, offsets[smin_idx], offsets[smin_idx + 1]) < 0:
+            if compare_bytes(data, s, e, data, starts[smin_idx], ends[smin_idx]) < 0:
                 smin_idx = i
         elif not has_sminmax or compare_bytes(data, s, e, smin, 0, smin_len) < 0:
             smin_idx = i
         if not keep_minmax:
             pass
         elif smax_idx >= 0:
-            if compare_bytes(data, s, e, data, offsets[smax_idx], offsets[smax_idx + 1]) > 0:
+            if compare_bytes(data, s, e, data, starts[smax_idx], ends[smax_idx]) > 0:
                 smax_idx = i
         elif not has_sminmax or compare_bytes(data, s, e, smax, 0, smax_len) > 0:
             smax_idx = i
@@ -263,14 +267,14 @@ def update_column(
             if (
                 dmin_idx < 0
                 or dv < dmin
-                or (dv == dmin and _cmp_trimmed(data, a, b, offsets[dmin_idx], offsets[dmin_idx + 1]) < 0)
+                or (dv == dmin and _cmp_trimmed(data, a, b, starts[dmin_idx], ends[dmin_idx]) < 0)
             ):
                 dmin = dv
                 dmin_idx = i
             if (
                 dmax_idx < 0
                 or dv > dmax
-                or (dv == dmax and _cmp_trimmed(data, a, b, offsets[dmax_idx], offsets[dmax_idx + 1]) < 0)
+                or (dv == dmax and _cmp_trimmed(data, a, b, starts[dmax_idx], ends[dmax_idx]) < 0)
             ):
                 dmax = dv
                 dmax_idx = i

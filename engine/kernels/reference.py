@@ -426,3 +426,81 @@ def first_record_end(data: bytes, delimiter: int, quote: int | None) -> int:
             return i + 2 if ch == 13 and data[i + 1 : i + 2] == b"\n" else i + 1
         state = _csv_step(state, ch, delimiter, quote)
     return -1
+
+
+# --- CSV tokenizing -------------------------------------------------------------------------------------
+
+TOK_DONE, TOK_NEED_MORE, TOK_FULL, TOK_FALLBACK = 0, 1, 2, 3
+
+
+def tokenize(
+    data: bytes, pos: int, stop: int, at_eof: bool, delim: int, quote: int, ncols: int, capacity: int
+) -> tuple[list[bytes], int, int]:
+    """Twin of ``csv_tokenize.tokenize``, one record at a time: (the field values of the complete
+    records, row by row; the next position; the status)."""
+    cap = capacity // ncols * ncols
+    out: list[bytes] = []
+    i = pos
+    while i < stop:
+        rec = i
+        fields: list[bytes] = []
+        quoted = False
+        j = i
+        while True:
+            if quote >= 0 and j < stop and data[j] == quote:
+                value = bytearray()
+                k = j + 1
+                while True:
+                    if k >= stop:
+                        return out, rec, TOK_FALLBACK if at_eof else TOK_NEED_MORE
+                    if data[k] == quote:
+                        if k + 1 < stop and data[k + 1] == quote:
+                            value.append(quote)
+                            k += 2
+                            continue
+                        if k + 1 >= stop and not at_eof:
+                            return out, rec, TOK_NEED_MORE
+                        break
+                    value.append(data[k])
+                    k += 1
+                fields.append(bytes(value))
+                quoted = True
+                j = k + 1
+                if j < stop and data[j] not in (delim, 10, 13):
+                    return out, rec, TOK_FALLBACK
+            else:
+                k = j
+                while k < stop and data[k] not in (delim, 10, 13):
+                    k += 1
+                fields.append(data[j:k])
+                j = k
+            if j >= stop:
+                if not at_eof:
+                    return out, rec, TOK_NEED_MORE
+                term = stop
+                break
+            c = data[j]
+            if c == delim:
+                if len(fields) == ncols:
+                    return out, rec, TOK_FALLBACK  # more fields than columns
+                j += 1
+                continue
+            if c == 13:
+                if j + 1 < stop:
+                    term = j + 2 if data[j + 1] == 10 else j + 1
+                elif at_eof:
+                    term = j + 1
+                else:
+                    return out, rec, TOK_NEED_MORE
+            else:
+                term = j + 1
+            break
+        i = term
+        if fields == [b""] and not quoted and term > j:
+            continue  # an empty line
+        if len(fields) != ncols:
+            return out, rec, TOK_FALLBACK
+        out.extend(fields)
+        if len(out) + ncols > cap and i < stop:
+            return out, i, TOK_FULL
+    return out, stop, TOK_DONE

@@ -25,7 +25,9 @@ def warmup() -> float:
     t0 = time.perf_counter()
     from ..profile._math import hll_registers_from_hashes
     from ..profile.table import ProfileOptions, TableTracker
+    from ..readers.base import FieldBlock
     from .csv_scan import TRANSITIONS, byte_classes, find_boundary, first_record_end, initial_hypotheses
+    from .csv_tokenize import PADDING, tokenize
     from .types import classify_bytes
 
     values = ["1", "2.5", "2024-01-31", "x", None, "true", "01/02/2024 10:00", "", "NULL"]
@@ -41,6 +43,14 @@ def warmup() -> float:
     )
     typed.view()
     hll_registers_from_hashes(np.arange(1, 5, dtype=np.uint64))
+    text = b'1,"a""b"\r\n2.5,x\n,NULL'
+    block = np.zeros(len(text) + PADDING, dtype=np.uint8)
+    block[: len(text)] = np.frombuffer(text, dtype=np.uint8)
+    starts, ends = np.empty(7, dtype=np.int32), np.empty(6, dtype=np.int32)
+    rows, _pos, _status = tokenize(block, 0, len(text), True, ord(","), ord('"'), 2, starts, ends)
+    fields = TableTracker(["a", "b"], ProfileOptions())
+    fields.update(FieldBlock(block, starts[: 2 * rows], ends[: 2 * rows], rows, 2))
+    fields.view()
     buf = np.frombuffer(b'a,"b\nc"\r\nd\n', dtype=np.uint8)
     classes = byte_classes(b",", b'"')
     find_boundary(buf, classes, TRANSITIONS, initial_hypotheses())

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ..kernels import column as K
 from ..kernels._jit import JIT_ENABLED
-from ..kernels.buffers import binary_views, fixed_width_views
+from ..kernels.buffers import binary_views, field_views, fixed_width_views
 from ..kernels.sketches import HLL_M, TABLE_CAP, empty_sample
 from ..kernels.types import ALL_FORMATS, N_FORMATS, T_STRING
 from . import _math as M
@@ -354,6 +354,19 @@ class ColumnTracker:
             return
         self._fold(binary_views(arr), tokens, seed_mix, K.MODE_TEXT, None)
 
+    def update_fields(
+        self,
+        data: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        tokens: tuple[np.ndarray, np.ndarray],
+        seed_mix: np.uint64,
+    ) -> None:
+        """Fold one column of a tokenized text block: value ``i`` is ``data[starts[i]:ends[i]]``."""
+        if len(ends) == 0:
+            return
+        self._fold(field_views(data, starts, ends), tokens, seed_mix, K.MODE_TEXT, None)
+
     def update_typed(self, arr: pa.Array, seed_mix: np.uint64, classify_strings: bool = False) -> None:
         """Fold one chunk of a typed Arrow array (see the class docstring)."""
         n = len(arr)
@@ -387,21 +400,21 @@ class ColumnTracker:
         ist = self._ist
         if JIT_ENABLED:
             K.update_column(
-                v.offsets, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1], seed_mix,
-                ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio, self._s_idx,
-                self._smin, self._smax, self._memo, mode,
+                v.starts, v.ends, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1],
+                seed_mix, ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio,
+                self._s_idx, self._smin, self._smax, self._memo, mode,
             )  # fmt: skip
         else:
             with np.errstate(over="ignore"):  # uint64 hashing wraps on purpose
                 K.update_column(
-                    v.offsets, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1], seed_mix,
-                    ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio, self._s_idx,
-                    self._smin, self._smax, self._memo, mode,
+                    v.starts, v.ends, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1],
+                    seed_mix, ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio,
+                    self._s_idx, self._smin, self._smax, self._memo, mode,
                 )  # fmt: skip
-        off, data = v.offsets, v.data
+        starts, ends, data = v.starts, v.ends, v.data
 
         def raw(i: int) -> bytes:
-            return data[off[i] : off[i + 1]].tobytes()
+            return data[starts[i] : ends[i]].tobytes()
 
         if ist[K.I_SMIN_IDX] >= 0:
             b = raw(ist[K.I_SMIN_IDX])

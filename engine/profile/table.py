@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -249,7 +250,11 @@ class TableTracker:
             self._seed_mixes[name] = self.options.column_seed_mix(name)
         return tracker
 
-    def update(self, batch: pa.RecordBatch) -> None:
+    def update(self, batch: pa.RecordBatch | Any) -> None:
+        """Fold a record batch, or a tokenized block of text (``readers.base.FieldBlock``)."""
+        if not isinstance(batch, pa.RecordBatch):
+            self._update_fields(batch)
+            return
         if self.typing == "text":
             if batch.num_columns != len(self._columns):
                 raise ValueError(f"batch has {batch.num_columns} columns, the table {len(self._columns)}")
@@ -270,6 +275,14 @@ class TableTracker:
             if name not in seen:
                 tracker.add_nulls(batch.num_rows)
         self.row_count += batch.num_rows
+
+    def _update_fields(self, block: Any) -> None:
+        if block.columns != len(self._columns):
+            raise ValueError(f"block has {block.columns} columns, the table {len(self._columns)}")
+        for k, tracker in enumerate(self._columns.values()):
+            starts, ends = block.column(k)
+            tracker.update_fields(block.data, starts, ends, self._tokens, self._seed_mixes[tracker.name])
+        self.row_count += block.rows
 
     def view(self) -> TableProfile:
         return TableProfile(

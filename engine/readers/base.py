@@ -2,15 +2,17 @@
 
 A reader turns a ``FileRef`` into a ``TableStream``: column names, a bounded iterator of record batches,
 and facts about the file (format, codec, encoding, dialect, warnings).  Text formats yield ``binary``
-columns of raw text; readers never compute statistics.
+columns of raw text, or (delimited text) ``FieldBlock``s: the raw block with every field's bounds, which
+the kernels read without an Arrow array being built.  Readers never compute statistics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pyarrow as pa
 
 from ..discovery.base import FileRef
@@ -32,6 +34,25 @@ class ReadOptions:
     batch_rows: int = 128 * 1024  # records per batch of typed formats
 
 
+class FieldBlock(NamedTuple):
+    """Records of delimited text, tokenized: field ``k`` of record ``r`` is ``data[starts[i]:ends[i]]``
+    with ``i = r * columns + k``, so column ``k``'s values are the strided views ``starts[k::columns]``.
+
+    Valid until the next block is asked for: the reader reuses its buffers.
+    """
+
+    data: np.ndarray  # uint8: the block, with padding after the last record for word loads
+    starts: np.ndarray  # int32, rows * columns entries
+    ends: np.ndarray  # int32, rows * columns entries
+    rows: int
+    columns: int
+
+    def column(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of column ``k``."""
+        step = self.columns
+        return self.starts[k::step], self.ends[k::step]
+
+
 @dataclass(frozen=True)
 class ColumnStats:
     """What a file's metadata says about one column (Parquet footers): None where it says nothing."""
@@ -46,7 +67,7 @@ class TableStream:
     """One table being read: names, batches and what was learnt about the file."""
 
     names: tuple[str, ...]
-    batches: Iterator[pa.RecordBatch]
+    batches: Iterator[pa.RecordBatch | FieldBlock]
     file_type: str
     compression: str | None = None
     encoding: str | None = None

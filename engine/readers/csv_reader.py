@@ -1,9 +1,12 @@
-"""Streaming delimited text (CSV, TSV, PSV, ...) into record batches of raw binary columns.
+"""Streaming delimited text (CSV, TSV, PSV, ...) as raw bytes: tokenized blocks or binary columns.
 
 Every column is read as ``binary``: no type conversion and no UTF-8 validation happen in the parser, the
 kernels see the raw bytes, and a file with bytes that are not UTF-8 still streams (its text is decoded as
 Windows-1252 when rendered).  Memory is bounded by the block size: the parser never holds more than a
 block or two.
+
+Records are tokenized into blocks of field bounds by ``csv_blocks`` (the fast path); pyarrow's parser
+takes over from the first record that path leaves to it.
 
 A whole file streams from its start (decompressing on the way); a plain file larger than the split size
 is cut into byte ranges whose record boundaries ``kernels.csv_scan.find_boundary`` finds independently.
@@ -29,8 +32,9 @@ import pyarrow.csv as pacsv
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
 from ..kernels.csv_scan import TRANSITIONS, find_boundary, initial_hypotheses
-from .base import ReadOptions, RecordTooLarge, TableStream, register
+from .base import FieldBlock, ReadOptions, RecordTooLarge, TableStream, register
 from .compression import detect_compression, open_decompressed
+from .csv_blocks import iter_field_blocks, single_bytes
 from .dialect import Dialect, NeedMoreSample, sniff
 
 log = logging.getLogger(__name__)
@@ -275,13 +279,30 @@ def prefixed(prefix: bytes, rest: Any) -> Any:
     return _PrefixedStream(prefix, rest)
 
 
+def iter_records(
+    stream: Any, dialect: Dialect, block_size: int, stats: CsvStats
+) -> Iterator[pa.RecordBatch | FieldBlock]:
+    """The records of a headerless stream: tokenized blocks, and pyarrow's batches from the first record
+    the tokenizer leaves to pyarrow (or for every record, when the delimiter or quote is not one byte)."""
+    if not dialect.names:
+        return
+    if single_bytes(dialect) is None:
+        yield from iter_batches(stream, dialect, block_size, stats)
+        return
+
+    def fallback(unread: bytes, rest: Any) -> Iterator[pa.RecordBatch]:
+        return iter_batches(prefixed(unread, rest), dialect, block_size, stats)
+
+    yield from iter_field_blocks(stream, dialect, block_size, fallback)
+
+
 def _batches_with_stats(
     table: TableStream, body: Any, dialect: Dialect, block_size: int
-) -> Iterator[pa.RecordBatch]:
-    """The batches, with the ragged-record counts written to ``table`` as they are consumed."""
+) -> Iterator[pa.RecordBatch | FieldBlock]:
+    """The records, with the ragged-record counts written to ``table`` as they are consumed."""
     stats = CsvStats()
     try:
-        yield from iter_batches(body, dialect, block_size, stats)
+        yield from iter_records(body, dialect, block_size, stats)
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         if is_block_size_error(err):
             raise RecordTooLarge(f"a record is larger than the {block_size >> 20} MiB block") from None

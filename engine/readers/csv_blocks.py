@@ -1,0 +1,103 @@
+"""Delimited text as tokenized blocks: the fast path of the CSV reader.
+
+Bytes are read into one reusable buffer, ``kernels.csv_tokenize`` finds the bounds of every field of the
+complete records in it, and the block is handed on as a ``FieldBlock``: the kernels then profile each
+column straight from the buffer.  Nothing is copied per value and no Arrow array is built, which is what
+made pyarrow's parse the larger half of the work.
+
+Records the tokenizer does not take (a ragged record, text after a closing quote, an unterminated
+quote at the end) are pyarrow's: from the first such record on, the rest of the stream is parsed by
+``csv_reader.iter_batches``, which counts ragged records and profiles them as Spark's PERMISSIVE mode
+reads them.  The tokenizer follows pyarrow's grammar, so the profile does not depend on which path read
+a record (property-tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..kernels.csv_tokenize import PADDING, TOK_FALLBACK, TOK_FULL, tokenize
+from .base import FieldBlock, RecordTooLarge
+from .dialect import Dialect
+
+#: Field bounds per tokenizer call (8 bytes each): 4 MiB, whatever the block size.
+FIELDS_PER_CALL = 1 << 19
+
+
+def single_bytes(dialect: Dialect) -> tuple[int, int] | None:
+    """(delimiter, quote or -1) as bytes, or None when either is not one byte (pyarrow's business)."""
+    delim = dialect.delimiter.encode("utf-8")
+    quote = dialect.quote.encode("utf-8") if dialect.quote else b""
+    if len(delim) != 1 or len(quote) > 1:
+        return None
+    return delim[0], quote[0] if quote else -1
+
+
+def _reader_into(stream: Any) -> Callable[[memoryview], int]:
+    """``readinto`` of ``stream``, or an equivalent over ``read`` (one copy more)."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return readinto  # type: ignore[no-any-return]
+
+    def via_read(view: memoryview) -> int:
+        chunk = stream.read(len(view))
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
+    return via_read
+
+
+def iter_field_blocks(
+    stream: Any,
+    dialect: Dialect,
+    block_size: int,
+    fallback: Callable[[bytes, Any], Iterator[pa.RecordBatch]],
+    fields_per_call: int = FIELDS_PER_CALL,
+) -> Iterator[FieldBlock | pa.RecordBatch]:
+    """Tokenized blocks of a headerless stream of records; from a record the tokenizer does not take,
+    ``fallback(unread bytes, stream)``'s batches instead.  A block holds at most ``fields_per_call``
+    fields (or one record)."""
+    marks = single_bytes(dialect)
+    assert marks is not None
+    delim, quote = marks
+    ncols = len(dialect.names)
+    capacity = max(fields_per_call // ncols, 1) * ncols
+    starts = np.empty(capacity + 1, dtype=np.int32)
+    ends = np.empty(capacity, dtype=np.int32)
+    size = 2 * block_size
+    buf = np.zeros(size + PADDING, dtype=np.uint8)
+    view = memoryview(buf)
+    readinto = _reader_into(stream)
+    fill = 0
+    eof = False
+    while True:
+        target = fill + block_size
+        while fill < target and not eof:
+            got = readinto(view[fill:target])
+            if not got:
+                eof = True
+            else:
+                fill += got
+        buf[fill : fill + PADDING] = 0
+        pos = 0
+        while True:
+            rows, pos, status = tokenize(buf, pos, fill, eof, delim, quote, ncols, starts, ends)
+            if rows:
+                n = rows * ncols
+                yield FieldBlock(buf[: fill + PADDING], starts[:n], ends[:n], rows, ncols)
+            if status != TOK_FULL:
+                break
+        if status == TOK_FALLBACK:
+            yield from fallback(bytes(buf[pos:fill]), stream)
+            return
+        if eof:
+            return  # at the end of the text the tokenizer consumes everything or falls back
+        carry = fill - pos
+        if pos == 0 and carry >= block_size:
+            raise RecordTooLarge(f"a record is larger than the {block_size >> 20} MiB block")
+        buf[:carry] = buf[pos:fill]
+        fill = carry
