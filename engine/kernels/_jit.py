@@ -120,12 +120,12 @@ if JIT_ENABLED:
     @numba.njit(**_POLICY)
     def clz64(x: np.uint64) -> int:
         """Leading zero bits of a uint64 (64 for 0)."""
-        return int(_leading_zeros(x))
+        return np.int64(_leading_zeros(x))  # int() would keep uint64, which mixes into float64
 
     @numba.njit(**_POLICY)
     def ctz64(x: np.uint64) -> int:
         """Trailing zero bits of a uint64 (64 for 0)."""
-        return int(_trailing_zeros(x))
+        return np.int64(_trailing_zeros(x))
 
 else:
 
