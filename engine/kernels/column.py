@@ -24,7 +24,7 @@ import numpy as np
 from ._jit import njit
 from .hashing import hash_bytes, load_word
 from .nulls import is_null_token, maybe_token, token_lengths, trim
-from .sketches import EXACT_LIMIT, hll_add, offer_sample, sample_priority, table_insert, table_to_registers
+from .sketches import EXACT_LIMIT, hll_add, offer_sample, sample_priority, table_slot, table_to_registers
 from .types import (
     BOOL_FAMILY,
     N_FORMATS,
@@ -200,30 +200,40 @@ def update_column(
                 continue
         s = starts[i]
         e = ends[i]
+        if tokens_null and s == e:
+            nulls += 1
+            continue
+        h = hash_bytes(data, s, e)
+        # Seen before?  The table and the memo only ever hold values that are not null, so a value found
+        # there needs no null check either: every effect of it is already in the state.
+        slot = -1
+        if ndistinct >= 0:
+            slot = table_slot(table, h)
+            if slot < 0:
+                continue
+        elif use_memo:
+            slot = np.int64(h & memo_mask)
+            probes += 1
+            if memo[slot] == h:
+                hits += 1
+                continue
+            if probes == MEMO_TRIAL and hits * 32 < probes:
+                use_memo = False  # mostly new values (keys, free text): probes would not pay off
         a, b = trim(data, s, e)
         if tokens_null and (
             a == b or (maybe_token(b - a, tok_lengths) and is_null_token(data, a, b, tok_data, tok_off))
         ):
             nulls += 1
             continue
-        h = hash_bytes(data, s, e)
         if ndistinct >= 0:
-            if not table_insert(table, h):
-                continue  # seen before: every effect of this value is already in the state
+            table[slot] = h
             ndistinct += 1
             if ndistinct > EXACT_LIMIT:
                 table_to_registers(table, registers)
                 ndistinct = -1
         else:
-            if use_memo:
-                slot = np.int64(h & memo_mask)
-                probes += 1
-                if memo[slot] == h:
-                    hits += 1
-                    continue
+            if slot >= 0:
                 memo[slot] = h
-                if probes == MEMO_TRIAL and hits * 32 < probes:
-                    use_memo = False  # mostly new values (keys, free text): probes would not pay off
             hll_add(registers, h)
         if k > 0:
             p = sample_priority(h, seed_mix)

@@ -41,17 +41,16 @@ def hll_add(registers: np.ndarray, h: np.uint64) -> None:
 
 
 @njit
-def table_insert(table: np.ndarray, h: np.uint64) -> bool:
-    """Insert ``h`` (never 0) into the open-addressing table; True when it was not there yet."""
+def table_slot(table: np.ndarray, h: np.uint64) -> int:
+    """-1 when ``h`` (never 0) is in the open-addressing table, else the empty slot it would go to."""
     mask = table.shape[0] - 1
     slot = np.int64(h & np.uint64(mask))
     while True:
         cur = table[slot]
         if cur == _U0:
-            table[slot] = h
-            return True
+            return slot
         if cur == h:
-            return False
+            return -1
         slot = (slot + 1) & mask
 
 
