@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit
+from ._jit import ctz64, njit
+from .hashing import load_word
 
 # --- type codes (bit flags; a column ORs the codes of its values) -------------------------------------
 T_TRUE = 1
@@ -96,6 +97,7 @@ _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtyp
 # Result of classify: (code, int value, double value, format mask, micros for the lower format bit,
 # micros for the higher format bit, integer digits, fraction digits).
 _STRING_RESULT = (T_STRING, 0, 0.0, 0, 0, 0, 0, 0)
+_NOT_SHORT = (0, 0, 0.0, 0, 0, 0, 0, 0)
 
 
 # Exact powers of ten: with a mantissa below 2**53 and |exponent| <= 22 one multiplication or division
@@ -168,6 +170,103 @@ def _digits(data: np.ndarray, p: int, b: int, maxn: int) -> tuple[int, int]:
     while p + n < b and n < maxn and _isdigit(data[p + n]):
         v = v * 10 + (int(data[p + n]) - 48)
         n += 1
+    return v, n
+
+
+_ZERO64 = np.uint64(0)
+_ALL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_POW10 = np.array([10**i for i in range(9)], dtype=np.int64)
+_ZEROS = np.uint64(0x3030303030303030)
+_P46 = np.uint64(0x4646464646464646)
+_HIGH = np.uint64(0x8080808080808080)
+_LANE8 = np.uint64(0x000000FF000000FF)
+_MUL1 = np.uint64(0x000F424000000064)  # 100 + (1000000 << 32)
+_MUL2 = np.uint64(0x0000271000000001)  # 1 + (10000 << 32)
+_TEN = np.uint64(10)
+_U8 = np.uint64(8)
+_U16 = np.uint64(16)
+_U32 = np.uint64(32)
+_U1 = np.uint64(1)
+
+
+@njit
+def _word_digits(data: np.ndarray, p: int, m: int) -> tuple[int, int]:
+    """The leading digits among the ``m`` (1..8) bytes at ``p``: (value, count), without a loop.
+
+    A byte is a digit when neither ``byte - '0'`` nor ``byte + 0x46`` sets its high bit; borrows and
+    carries only run upwards from a non-digit byte, so the lowest flagged byte is the first non-digit.
+    The digits are then shifted to the top of the word and combined pairwise (Lemire's method).
+    """
+    w = load_word(data, p, m)
+    flagged = ((w + _P46) | (w - _ZEROS)) & _HIGH
+    nd = m
+    if flagged != _ZERO64:
+        first = ctz64(flagged) >> 3
+        if first < nd:
+            nd = first
+    if nd == 0:
+        return 0, 0
+    keep = _ALL64 if nd == 8 else (_U1 << np.uint64(8 * nd)) - _U1
+    return _combine_digits((w & keep) - (_ZEROS & keep), nd), nd
+
+
+@njit
+def _combine_digits(d: np.uint64, nd: int) -> np.int64:
+    """The value of the ``nd`` (1..8) digit values in the low bytes of ``d`` (first digit lowest)."""
+    d = d << np.uint64(8 * (8 - nd))
+    d = d * _TEN + (d >> _U8)
+    d = ((d & _LANE8) * _MUL1 + ((d >> _U16) & _LANE8) * _MUL2) >> _U32
+    return np.int64(d)
+
+
+@njit
+def _short_number(data: np.ndarray, a: int, b: int):
+    """``classify`` of the commonest short values, starting with a digit, in one word: ``123`` and
+    ``123.45`` (up to 8 bytes, no superfluous leading zero).  Code 0: not one of them."""
+    n = b - a
+    w = load_word(data, a, n)
+    keep = _ALL64 if n == 8 else (_U1 << np.uint64(8 * n)) - _U1
+    flagged = ((w + _P46) | (w - _ZEROS)) & _HIGH & keep
+    first_zero = (w & np.uint64(0xFF)) == np.uint64(48)
+    if flagged == _ZERO64:
+        if n > 1 and first_zero:
+            return _NOT_SHORT
+        v = _combine_digits((w & keep) - (_ZEROS & keep), n)
+        return (T_INT32, v, float(v), 0, 0, 0, n if not first_zero else 0, 0)  # 8 digits < 2**31
+    k = ctz64(flagged) >> 3  # the first non-digit (the flags above it may come from its borrow)
+    if data[a + k] != 46 or k == 0 or k == n - 1:
+        return _NOT_SHORT
+    w2 = w + (np.uint64(2) << np.uint64(8 * k))  # the '.' made a '0': every byte must now be a digit
+    if ((w2 + _P46) | (w2 - _ZEROS)) & _HIGH & keep != _ZERO64:
+        return _NOT_SHORT
+    if k > 1 and first_zero:
+        return _NOT_SHORT
+    low = (_U1 << np.uint64(8 * k)) - _U1
+    digits = (w & low) | ((w >> _U8) & ~low)  # the dot taken out
+    dkeep = keep >> _U8
+    mant = _combine_digits((digits & dkeep) - (_ZEROS & dkeep), n - 1)
+    nf = n - 1 - k
+    return (T_DOUBLE, 0, scale_pow10(float(mant), -nf), 0, 0, 0, k if not first_zero else 0, nf)
+
+
+@njit
+def _leading_digits(data: np.ndarray, p: int, b: int, maxn: int) -> tuple[int, int]:
+    """``_digits(data, p, b, maxn)``, a word at a time (the integer and fraction digits of numbers)."""
+    v = 0
+    n = 0
+    while n < maxn:
+        m = b - p - n
+        if m > 8:
+            m = 8
+        if m > maxn - n:
+            m = maxn - n
+        if m <= 0:
+            break
+        dv, dn = _word_digits(data, p + n, m)
+        v = v * _POW10[dn] + dv
+        n += dn
+        if dn < 8:
+            break
     return v, n
 
 
@@ -495,7 +594,11 @@ def classify(data: np.ndarray, a: int, b: int):
     """
     c = data[a]
     if _isdigit(c):
-        v1, n1 = _digits(data, a, b, 20)
+        if b - a <= 8:
+            r = _short_number(data, a, b)
+            if r[0] != 0:
+                return r
+        v1, n1 = _leading_digits(data, a, b, 20)
         if a + n1 == b:
             if n1 <= 18 and (n1 == 1 or c != 48):  # the common case, already parsed: a plain integer
                 code = T_INT32 if v1 <= _INT32_MAX else T_INT64
@@ -507,7 +610,7 @@ def classify(data: np.ndarray, a: int, b: int):
             if r[0] != T_STRING or sep != 46:
                 return r
         if sep == 46 and (n1 == 1 or c != 48):  # the common "12345.67", parsed as _number would
-            frac, nf = _digits(data, a + n1 + 1, b, 18)
+            frac, nf = _leading_digits(data, a + n1 + 1, b, 18)
             if a + n1 + 1 + nf == b and n1 + nf <= 18:
                 mant = v1
                 for _ in range(nf):

@@ -66,6 +66,20 @@ def test_classify_matches_reference(text: str) -> None:
     assert got[2] == want[2] or (np.isnan(got[2]) and np.isnan(want[2])), (text, got, want)
 
 
+@given(st.text(alphabet="0123456789.-+e/ :", min_size=1, max_size=20).filter(lambda s: s[0].isdigit()))
+@example("0.04")
+@example("00.5")
+@example("007")
+@example("12345678")
+@example("1234567.")
+@example("9007199254740993")
+@example("1.2.3")
+def test_numbers_read_a_word_at_a_time_match_reference(text: str) -> None:
+    """Values that start with a digit take the word-at-a-time paths (``123``, ``123.45``, digit runs)."""
+    value = text.encode()
+    assert tuple(classify(_buf(value), 0, len(value))) == R.classify(value)
+
+
 def _arrow(values: list[bytes | None], large: bool, prefix: int) -> pa.Array:
     padding = [b"pad"] * prefix
     arr = pa.array(padding + values, type=pa.large_binary() if large else pa.binary())
