@@ -70,30 +70,35 @@ def tokenize(
     at_eof: bool,
     delim: int,
     quote: int,
-    ncols: int,
     starts: np.ndarray,
     ends: np.ndarray,
 ) -> tuple[int, int, int]:
     """Field bounds of the complete records in ``buf[pos:stop]``, ``pos`` being a record start.
 
-    Field ``k`` of record ``r`` is ``buf[starts[r * ncols + k]:ends[r * ncols + k]]``, so column ``k`` is
-    the strided view ``starts[k::ncols]``.  ``starts`` holds one entry more than ``ends``; ``quote`` < 0
-    disables quoting; ``at_eof`` says ``stop`` is the end of the text (a last record needs no line
-    end).  ``buf`` must hold ``PADDING`` bytes beyond ``stop``.  Returns ``(rows, next position, status)``.
+    ``starts`` and ``ends`` are ``(columns, capacity + 1)`` int32 arrays: field ``k`` of record ``r`` is
+    ``buf[starts[k, r]:ends[k, r]]``, so each column's bounds are contiguous (the kernels read one column
+    at a time).  ``quote`` < 0 disables quoting; ``at_eof`` says ``stop`` is the end of the text (a last
+    record needs no line end).  ``buf`` must hold ``PADDING`` bytes beyond ``stop``.  Returns
+    ``(rows, next position, status)``.
     """
-    cap = ends.shape[0] // ncols * ncols
+    ncols = starts.shape[0]
+    cap = starts.shape[1] - 1
+    flat_s = starts.reshape(-1)
+    flat_e = ends.reshape(-1)
+    step = starts.shape[1]  # from a field to the next of the same record
     p_delim = np.uint64(delim) * _LO
     p_lf = np.uint64(LF) * _LO
     p_cr = np.uint64(CR) * _LO
     quoting = quote >= 0
     p_quote = np.uint64(quote if quoting else 0) * _LO
     last = ncols - 1
-    n = 0  # fields written
-    rec_n = 0  # fields before the current record
+    row = 0  # records written
+    col = 0  # the current field's column
+    ix = 0  # its index in the flat arrays: col * step + row
     rec = pos  # start of the current record
     closed = False  # the current field was quoted and is recorded already
     unescape = False  # the current record has a quoted field with ""
-    starts[0] = pos
+    flat_s[0] = pos
     i = pos
     while i < stop:
         w = load_u64_le(buf, i)
@@ -110,14 +115,15 @@ def tokenize(
             while md != _ZERO:
                 p = i + (ctz64(md) >> 3)
                 md &= md - _ONE
-                if n - rec_n == last:
-                    return n // ncols, rec, TOK_FALLBACK  # more fields than columns
+                if col == last:
+                    return row, rec, TOK_FALLBACK  # more fields than columns
                 if closed:
                     closed = False
                 else:
-                    ends[n] = p
-                n += 1
-                starts[n] = p + 1
+                    flat_e[ix] = p
+                col += 1
+                ix += step
+                flat_s[ix] = p + 1
             i += 8
             continue
         m = md | mr
@@ -127,14 +133,15 @@ def tokenize(
             m &= m - _ONE
             c = buf[p]
             if c == delim:
-                if n - rec_n == last:
-                    return n // ncols, rec, TOK_FALLBACK
+                if col == last:
+                    return row, rec, TOK_FALLBACK
                 if closed:
                     closed = False
                 else:
-                    ends[n] = p
-                n += 1
-                starts[n] = p + 1
+                    flat_e[ix] = p
+                col += 1
+                ix += step
+                flat_s[ix] = p + 1
             elif c in (LF, CR):
                 if c == CR:
                     if p + 1 < stop:
@@ -142,79 +149,78 @@ def tokenize(
                     elif at_eof:
                         term = p + 1
                     else:
-                        return n // ncols, rec, TOK_NEED_MORE  # CR at the end: is an LF next?
+                        return row, rec, TOK_NEED_MORE  # CR at the end: is an LF next?
                 else:
                     term = p + 1
-                if n == rec_n and not closed and starts[n] == p:
+                if col == 0 and not closed and flat_s[ix] == p:
                     rec = term  # an empty line: skipped, as pyarrow does
-                    starts[n] = term
+                    flat_s[ix] = term
                 else:
-                    if n - rec_n != last:
-                        return n // ncols, rec, TOK_FALLBACK  # fewer fields than columns
+                    if col != last:
+                        return row, rec, TOK_FALLBACK  # fewer fields than columns
                     if closed:
                         closed = False
                     else:
-                        ends[n] = p
-                    n += 1
+                        flat_e[ix] = p
                     if unescape:
-                        _unescape_record(buf, starts, ends, rec_n, n, quote)
+                        _unescape_record(buf, starts, ends, row, quote)
                         unescape = False
-                    rec_n = n
+                    row += 1
+                    col = 0
+                    ix = row
                     rec = term
-                    starts[n] = term
-                    if n + ncols > cap:
-                        return n // ncols, rec, TOK_DONE if rec >= stop else TOK_FULL
+                    if row == cap:
+                        return row, rec, TOK_DONE if rec >= stop else TOK_FULL
+                    flat_s[ix] = term
                 if term != p + 1:
                     nxt = term
                     break
-            elif not closed and starts[n] == p:  # a quote opening a quoted field
+            elif not closed and flat_s[ix] == p:  # a quote opening a quoted field
                 q = p + 1
                 while True:
                     while q < stop and buf[q] != quote:
                         q += 1
                     if q >= stop:
                         if at_eof:
-                            return n // ncols, rec, TOK_FALLBACK  # unterminated: pyarrow's call
-                        return n // ncols, rec, TOK_NEED_MORE
+                            return row, rec, TOK_FALLBACK  # unterminated: pyarrow's call
+                        return row, rec, TOK_NEED_MORE
                     if q + 1 < stop:
                         if buf[q + 1] == quote:
                             unescape = True
                             q += 2
                             continue
                     elif not at_eof:
-                        return n // ncols, rec, TOK_NEED_MORE  # is the quote doubled?
+                        return row, rec, TOK_NEED_MORE  # is the quote doubled?
                     break
                 after = q + 1
                 if after < stop:
                     b = buf[after]
                     if b != delim and b != LF and b != CR:
-                        return n // ncols, rec, TOK_FALLBACK  # text after the closing quote
-                starts[n] = p + 1
-                ends[n] = q
+                        return row, rec, TOK_FALLBACK  # text after the closing quote
+                flat_s[ix] = p + 1
+                flat_e[ix] = q
                 closed = True
                 nxt = after
                 break
             # else: a quote inside an unquoted field is text
         i = nxt
     if not at_eof:
-        return n // ncols, rec, TOK_DONE if rec >= stop else TOK_NEED_MORE
+        return row, rec, TOK_DONE if rec >= stop else TOK_NEED_MORE
     if rec < stop:  # the last record has no line end
-        if n - rec_n != last:
-            return n // ncols, rec, TOK_FALLBACK
+        if col != last:
+            return row, rec, TOK_FALLBACK
         if not closed:
-            ends[n] = stop
-        n += 1
+            flat_e[ix] = stop
         if unescape:
-            _unescape_record(buf, starts, ends, rec_n, n, quote)
-    return n // ncols, stop, TOK_DONE
+            _unescape_record(buf, starts, ends, row, quote)
+        row += 1
+    return row, stop, TOK_DONE
 
 
 @njit
-def _unescape_record(
-    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, a: int, b: int, quote: int
-) -> None:
-    """Unescape the quoted fields ``a .. b`` of a complete record (only quoted fields follow a quote)."""
-    for k in range(a, b):
-        s = starts[k]
+def _unescape_record(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, row: int, quote: int) -> None:
+    """Unescape the quoted fields of a complete record (only quoted fields follow a quote)."""
+    for k in range(starts.shape[0]):
+        s = starts[k, row]
         if s > 0 and buf[s - 1] == quote:
-            ends[k] = _unescape(buf, s, ends[k], quote)
+            ends[k, row] = _unescape(buf, s, ends[k, row], quote)

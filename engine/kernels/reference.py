@@ -436,9 +436,9 @@ TOK_DONE, TOK_NEED_MORE, TOK_FULL, TOK_FALLBACK = 0, 1, 2, 3
 def tokenize(
     data: bytes, pos: int, stop: int, at_eof: bool, delim: int, quote: int, ncols: int, capacity: int
 ) -> tuple[list[bytes], int, int]:
-    """Twin of ``csv_tokenize.tokenize``, one record at a time: (the field values of the complete
-    records, row by row; the next position; the status)."""
-    cap = capacity // ncols * ncols
+    """Twin of ``csv_tokenize.tokenize`` (``capacity`` records at most), one record at a time: (the field
+    values of the complete records, row by row; the next position; the status)."""
+    cap = capacity * ncols
     out: list[bytes] = []
     i = pos
     while i < stop:

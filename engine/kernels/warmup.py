@@ -46,10 +46,10 @@ def warmup() -> float:
     text = b'1,"a""b"\r\n2.5,x\n,NULL'
     block = np.zeros(len(text) + PADDING, dtype=np.uint8)
     block[: len(text)] = np.frombuffer(text, dtype=np.uint8)
-    starts, ends = np.empty(7, dtype=np.int32), np.empty(6, dtype=np.int32)
-    rows, _pos, _status = tokenize(block, 0, len(text), True, ord(","), ord('"'), 2, starts, ends)
+    starts, ends = np.empty((2, 4), dtype=np.int32), np.empty((2, 4), dtype=np.int32)
+    rows, _pos, _status = tokenize(block, 0, len(text), True, ord(","), ord('"'), starts, ends)
     fields = TableTracker(["a", "b"], ProfileOptions())
-    fields.update(FieldBlock(block, starts[: 2 * rows], ends[: 2 * rows], rows, 2))
+    fields.update(FieldBlock(block, starts, ends, rows))
     fields.view()
     buf = np.frombuffer(b'a,"b\nc"\r\nd\n', dtype=np.uint8)
     classes = byte_classes(b",", b'"')

@@ -35,22 +35,24 @@ class ReadOptions:
 
 
 class FieldBlock(NamedTuple):
-    """Records of delimited text, tokenized: field ``k`` of record ``r`` is ``data[starts[i]:ends[i]]``
-    with ``i = r * columns + k``, so column ``k``'s values are the strided views ``starts[k::columns]``.
+    """Records of delimited text, tokenized: field ``k`` of record ``r`` is
+    ``data[starts[k, r]:ends[k, r]]`` for ``r < rows``.
 
     Valid until the next block is asked for: the reader reuses its buffers.
     """
 
     data: np.ndarray  # uint8: the block, with padding after the last record for word loads
-    starts: np.ndarray  # int32, rows * columns entries
-    ends: np.ndarray  # int32, rows * columns entries
+    starts: np.ndarray  # int32 (columns, capacity): each column's bounds are contiguous
+    ends: np.ndarray
     rows: int
-    columns: int
+
+    @property
+    def columns(self) -> int:
+        return self.starts.shape[0]
 
     def column(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of column ``k``."""
-        step = self.columns
-        return self.starts[k::step], self.ends[k::step]
+        return self.starts[k, : self.rows], self.ends[k, : self.rows]
 
 
 @dataclass(frozen=True)
