@@ -36,6 +36,7 @@ from .types import (
     T_STRING,
     TEMPORAL_FAMILY,
     classify,
+    short_number,
 )
 
 # Layout of the int64 state vector ``ist``.
@@ -75,8 +76,10 @@ _S32 = np.uint64(32)
 _S16 = np.uint64(16)
 _S8 = np.uint64(8)
 
-MEMO_TRIAL = 1024  # memo probes after which a call stops probing when under 1 in 32 hit
-MEMO_SIZE = 4096  # entries of the per-column memo (a power of two; 32 KiB)
+MEMO_TRIAL = 1024  # memo probes after which a call stops probing when under 1 in 8 hit
+# Entries of the per-column memo (a power of two: 128 KiB, whose pages are touched only once a column is
+# a HyperLogLog); large enough that a column of ~10,000 values hits it nearly always.
+MEMO_SIZE = 16384
 
 INT64_MAX = np.iinfo(np.int64).max
 INT64_MIN = np.iinfo(np.int64).min
@@ -191,6 +194,9 @@ def update_column(
     has_sminmax = ist[I_HAS_SMINMAX] != 0
     smin_len = ist[I_SMIN_LEN]
     smax_len = ist[I_SMAX_LEN]
+    has_min = has_sminmax
+    min_key = _bswap64(load_word(smin, 0, smin_len if smin_len < 8 else 8))
+    max_key = _bswap64(load_word(smax, 0, smax_len if smax_len < 8 else 8))
     settled = string_forever(flags, fmt) or (mode & MODE_CLASSIFY) == 0
     for i in range(n):
         if has_validity:
@@ -217,7 +223,7 @@ def update_column(
             if memo[slot] == h:
                 hits += 1
                 continue
-            if probes == MEMO_TRIAL and hits * 32 < probes:
+            if probes == MEMO_TRIAL and hits * 8 < probes:
                 use_memo = False  # mostly new values (keys, free text): probes would not pay off
         a, b = trim(data, s, e)
         if tokens_null and (
@@ -243,28 +249,55 @@ def update_column(
                 for j in range(k):
                     if s_prio[j] > threshold:
                         threshold = s_prio[j]
-        # running byte-order minimum and maximum of the raw value
-        if not keep_minmax:
-            pass
-        elif smin_idx >= 0:
-            if compare_bytes(data, s, e, data, starts[smin_idx], ends[smin_idx]) < 0:
+        # running byte-order minimum and maximum of the raw value: the first 8 bytes as a big-endian
+        # number decide unless they tie (a strict key order is the byte order), then all bytes do
+        if keep_minmax:
+            vn = e - s
+            vkey = _bswap64(load_word(data, s, vn if vn < 8 else 8))
+            if not has_min:
+                has_min = True
                 smin_idx = i
-        elif not has_sminmax or compare_bytes(data, s, e, smin, 0, smin_len) < 0:
-            smin_idx = i
-        if not keep_minmax:
-            pass
-        elif smax_idx >= 0:
-            if compare_bytes(data, s, e, data, starts[smax_idx], ends[smax_idx]) > 0:
+                min_key = vkey
                 smax_idx = i
-        elif not has_sminmax or compare_bytes(data, s, e, smax, 0, smax_len) > 0:
-            smax_idx = i
+                max_key = vkey
+            else:
+                if vkey < min_key or (
+                    vkey == min_key
+                    and (
+                        compare_bytes(data, s, e, data, starts[smin_idx], ends[smin_idx])
+                        if smin_idx >= 0
+                        else compare_bytes(data, s, e, smin, 0, smin_len)
+                    )
+                    < 0
+                ):
+                    smin_idx = i
+                    min_key = vkey
+                if vkey > max_key or (
+                    vkey == max_key
+                    and (
+                        compare_bytes(data, s, e, data, starts[smax_idx], ends[smax_idx])
+                        if smax_idx >= 0
+                        else compare_bytes(data, s, e, smax, 0, smax_len)
+                    )
+                    > 0
+                ):
+                    smax_idx = i
+                    max_key = vkey
         if settled:
             continue
         if a == b:  # a blank string that is not null (only without MODE_TOKENS): text
             flags |= T_STRING
             settled = True
             continue
-        code, iv, dv, fmask, us_lo, us_hi, nint, nfrac = classify(data, a, b)
+        # Short numbers first, in a helper small enough to be inlined; ``classify`` is a call.
+        c0 = data[a]
+        if b - a <= 8 and 48 <= c0 <= 57:
+            r = short_number(data, a, b)
+            if r[0] == 0:
+                r = classify(data, a, b)
+        else:
+            r = classify(data, a, b)
+        code, iv, dv, fmask, us_lo, us_hi, nint, nfrac = r
         if code & (T_INT32 | T_INT64):
             if iv < imin:
                 imin = iv

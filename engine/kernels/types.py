@@ -220,7 +220,7 @@ def _combine_digits(d: np.uint64, nd: int) -> np.int64:
 
 
 @njit
-def _short_number(data: np.ndarray, a: int, b: int):
+def short_number(data: np.ndarray, a: int, b: int):
     """``classify`` of the commonest short values, starting with a digit, in one word: ``123`` and
     ``123.45`` (up to 8 bytes, no superfluous leading zero).  Code 0: not one of them."""
     n = b - a
@@ -595,7 +595,7 @@ def classify(data: np.ndarray, a: int, b: int):
     c = data[a]
     if _isdigit(c):
         if b - a <= 8:
-            r = _short_number(data, a, b)
+            r = short_number(data, a, b)
             if r[0] != 0:
                 return r
         v1, n1 = _leading_digits(data, a, b, 20)
