@@ -56,7 +56,12 @@ I_SMAX_IDX = 12
 I_HAS_SMINMAX = 13  # the running minimum/maximum buffers hold a value
 I_SMIN_LEN = 14
 I_SMAX_LEN = 15
-N_ISTATE = 16
+# The memo's bookkeeping (an accelerator only, never part of the profile): probes and hits of the current
+# trial, and values left to skip probing for after a trial that did not pay off.
+I_MEMO_PROBES = 16
+I_MEMO_HITS = 17
+I_MEMO_PAUSE = 18
+N_ISTATE = 19
 
 # Bits of ``mode``: what the pass does besides hashing, distinct counting and sampling.
 #: blank values and null tokens are nulls (text formats); without it only the validity bitmap says null
@@ -76,7 +81,8 @@ _S32 = np.uint64(32)
 _S16 = np.uint64(16)
 _S8 = np.uint64(8)
 
-MEMO_TRIAL = 1024  # memo probes after which a call stops probing when under 1 in 8 hit
+MEMO_TRIAL = 1024  # memo probes judged at once: under 1 hit in 8, probing pauses ...
+MEMO_PAUSE = 1 << 16  # ... for this many values, then is tried again (values may start repeating)
 # Entries of the per-column memo (a power of two: 128 KiB, whose pages are touched only once a column is
 # a HyperLogLog); large enough that a column of ~10,000 values hits it nearly always.
 MEMO_SIZE = 16384
@@ -168,9 +174,9 @@ def update_column(
     keep_minmax = (mode & MODE_MINMAX) != 0
     has_validity = validity.shape[0] > 0
     memo_mask = np.uint64(memo.shape[0] - 1)
-    use_memo = True  # re-tried at every call, so a column whose values start repeating gets it back
-    probes = 0
-    hits = 0
+    probes = ist[I_MEMO_PROBES]
+    hits = ist[I_MEMO_HITS]
+    pause = ist[I_MEMO_PAUSE]
     k = s_prio.shape[0]
     threshold = np.uint64(0)
     for j in range(k):
@@ -217,14 +223,19 @@ def update_column(
             slot = table_slot(table, h)
             if slot < 0:
                 continue
-        elif use_memo:
+        elif pause > 0:
+            pause -= 1
+        else:
             slot = np.int64(h & memo_mask)
             probes += 1
             if memo[slot] == h:
                 hits += 1
                 continue
-            if probes == MEMO_TRIAL and hits * 8 < probes:
-                use_memo = False  # mostly new values (keys, free text): probes would not pay off
+            if probes >= MEMO_TRIAL:
+                if hits * 8 < probes:
+                    pause = MEMO_PAUSE  # mostly new values (keys, free text): probes would not pay off
+                probes = 0
+                hits = 0
         a, b = trim(data, s, e)
         if tokens_null and (
             a == b or (maybe_token(b - a, tok_lengths) and is_null_token(data, a, b, tok_data, tok_off))
@@ -354,6 +365,9 @@ def update_column(
     ist[I_FRAC_DIGITS] = frac_digits
     ist[I_HAS_EXP] = has_exp
     ist[I_NDISTINCT] = ndistinct
+    ist[I_MEMO_PROBES] = probes
+    ist[I_MEMO_HITS] = hits
+    ist[I_MEMO_PAUSE] = pause
     ist[I_DMIN_IDX] = dmin_idx
     ist[I_DMAX_IDX] = dmax_idx
     ist[I_SMIN_IDX] = smin_idx
