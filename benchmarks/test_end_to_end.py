@@ -7,6 +7,8 @@ nearest full profile a user would run) and polars reading with full schema infer
 ``extra_info`` and in ``benchmarks/.results/*.json``: wall and CPU time, peak RSS and PSS of the process
 tree, and ratios to the pyarrow baseline.  Nothing here asserts on time.
 
+A wide table (400 columns) is measured against the same baseline.
+
 Issue targets (2 cores): lineitem ratio <= 1.5 (issue 2) and <= 1.0 (issue 6); peak memory <= 600 /
 512 MiB; 2 workers >= 1.8x faster than 1; 10,000 small files >= 500 files/s; a warm run on
 data_samples/ <= 1.0 s; SF10 with the same peak memory as SF1 (``BENCH_SCALE=full``).
@@ -101,6 +103,56 @@ def test_sf10_memory_stays_flat(once, benchmark, lineitem_csv, warm_kernels) -> 
     info = {"sf10": _info(big_m), "sf1": _info(small), "file_gib": round(big.stat().st_size / 2**30, 2)}
     benchmark.extra_info.update(info)
     record("lineitem_sf10", info)
+
+
+@pytest.fixture(scope="module")
+def wide_csv() -> Path:
+    """A wide table: 400 columns (ints, doubles, dates, categories, free text, some nulls), ~180 MB at the
+    full scale (30,000 rows), ~18 MB at the small one."""
+    rows = 30_000 if SCALE == "full" else 3_000
+    out = DATA / f"wide-400x{rows}.csv"
+    if not out.exists():
+        import numpy as np
+
+        rng = np.random.default_rng(11)
+        columns = []
+        for j in range(400):
+            kind = j % 5
+            if kind == 0:
+                col = rng.integers(0, 10**6, rows).astype(str)
+            elif kind == 1:
+                col = np.char.mod("%.2f", rng.random(rows) * 1000)
+            elif kind == 2:
+                days = rng.integers(0, 3650, rows).astype("timedelta64[D]")
+                col = (np.datetime64("2015-01-01") + days).astype(str)
+            elif kind == 3:
+                col = np.array(["red", "green", "blue", "", "NULL"])[rng.integers(0, 5, rows)]
+            else:
+                col = np.char.add("item ", rng.integers(0, 10**9, rows).astype(str))
+            columns.append(col)
+        tmp = out.with_suffix(".tmp")
+        with open(tmp, "w") as fh:
+            fh.write(",".join(f"c{j}" for j in range(400)) + "\n")
+            for i in range(rows):
+                fh.write(",".join(c[i] for c in columns) + "\n")
+        os.replace(tmp, out)
+    return out
+
+
+@pytest.mark.benchmark(group="wide-csv")
+def test_wide_csv_against_pyarrow(once, benchmark, wide_csv, warm_kernels) -> None:
+    runs = []
+    once(lambda: runs.append(measure(executor_cmd(str(wide_csv)))))
+    ours = with_pss(best_of(runs), executor_cmd(str(wide_csv)))
+    baseline = _runs([sys.executable, "-c", PYARROW_READ, str(wide_csv)])
+    info = {
+        "file_mib": round(wide_csv.stat().st_size / 2**20, 1),
+        "columns": 400,
+        "executor": _info(ours, baseline),
+        "pyarrow_read_csv_all_string": _info(baseline, baseline),
+    }
+    benchmark.extra_info.update(info)
+    record("wide_csv", info)
 
 
 @pytest.fixture(scope="module")
