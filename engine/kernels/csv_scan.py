@@ -58,6 +58,12 @@ def initial_hypotheses() -> np.ndarray:
     return np.array([S_FIELD_START, S_UNQUOTED, S_QUOTED, S_QUOTE_IN_QUOTED], dtype=np.int8)
 
 
+def unquoted_hypotheses() -> np.ndarray:
+    """The starting states outside quotes: their first common LF is where a parse that was not inside a
+    quoted field would end a record (the speculative boundary, see ``readers.csv_reader``)."""
+    return np.array([S_FIELD_START, S_UNQUOTED], dtype=np.int8)
+
+
 @njit
 def find_boundary(buf: np.ndarray, classes: np.ndarray, transitions: np.ndarray, states: np.ndarray) -> int:
     """Index just after the first LF in ``buf`` at which no hypothesis is inside a quoted field, or -1.
@@ -79,6 +85,14 @@ def find_boundary(buf: np.ndarray, classes: np.ndarray, transitions: np.ndarray,
         for k in range(nh):
             states[k] = transitions[states[k], c]
     return -1
+
+
+@njit
+def advance_state(buf: np.ndarray, classes: np.ndarray, transitions: np.ndarray, state: int) -> int:
+    """The state after ``buf``, from ``state``."""
+    for i in range(buf.shape[0]):
+        state = transitions[state, classes[buf[i]]]
+    return state
 
 
 @njit

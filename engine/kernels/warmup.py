@@ -26,7 +26,14 @@ def warmup() -> float:
     from ..profile._math import hll_registers_from_hashes
     from ..profile.table import ProfileOptions, TableTracker
     from ..readers.base import FieldBlock
-    from .csv_scan import TRANSITIONS, byte_classes, find_boundary, first_record_end, initial_hypotheses
+    from .csv_scan import (
+        TRANSITIONS,
+        advance_state,
+        byte_classes,
+        find_boundary,
+        first_record_end,
+        initial_hypotheses,
+    )
     from .csv_tokenize import PADDING, tokenize
     from .types import classify_bytes
 
@@ -55,6 +62,7 @@ def warmup() -> float:
     classes = byte_classes(b",", b'"')
     find_boundary(buf, classes, TRANSITIONS, initial_hypotheses())
     first_record_end(buf, classes, TRANSITIONS, 0)
+    advance_state(buf, classes, TRANSITIONS, 0)
     classify_bytes(b"2024-01-31")
     _done = True
     return time.perf_counter() - t0

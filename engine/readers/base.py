@@ -78,6 +78,8 @@ class TableStream:
     warnings: list[str] = field(default_factory=list)
     ragged_long: int = 0  # records with more fields than columns
     ragged_short: int = 0  # records with fewer fields than columns
+    ends_in_quotes: bool = False  # the text ended inside a quoted field
+    speculative_end: bool = False  # a byte range ending at a boundary that was assumed, not proven
     close: Callable[[], None] = lambda: None
     # How column types are known: "text" (inferred from every value: CSV, Excel), "schema" (declared by
     # the file: Parquet, ORC, Avro, Arrow, Delta) or "values" (JSON: the kinds of the values, refined).

@@ -31,7 +31,15 @@ import pyarrow.csv as pacsv
 
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
-from ..kernels.csv_scan import TRANSITIONS, find_boundary, initial_hypotheses
+from ..kernels.csv_scan import (
+    S_FIELD_START,
+    S_QUOTED,
+    TRANSITIONS,
+    advance_state,
+    find_boundary,
+    initial_hypotheses,
+    unquoted_hypotheses,
+)
 from .base import FieldBlock, ReadOptions, RecordTooLarge, TableStream, register
 from .compression import detect_compression, open_decompressed
 from .csv_blocks import iter_field_blocks, single_bytes
@@ -43,6 +51,7 @@ SAMPLE_BYTES = 64 << 10
 MAX_SAMPLE_BYTES = 16 << 20  # a header longer than this is not a header
 MAX_BLOCK_SIZE = 512 << 20
 _SCAN_WINDOW = 1 << 20
+SPECULATE_AFTER = 1 << 20  # bytes scanned for a certain record boundary before settling for a speculative one
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -52,6 +61,30 @@ class CsvStats:
 
     ragged_long: int = 0  # records with more fields than columns (extra fields dropped)
     ragged_short: int = 0  # records with fewer fields (missing ones null)
+    ends_in_quotes: bool = False  # the text ended inside a quoted field (known once it is all read)
+
+
+class _QuoteState(io.RawIOBase):
+    """Passes a stream through, following the quote state from a record start; at its end, records in
+    ``stats`` whether the text ended inside a quoted field (pyarrow would accept that silently)."""
+
+    def __init__(self, raw: Any, dialect: Dialect, stats: CsvStats) -> None:
+        self._raw = raw
+        self._classes = dialect.classes
+        self._state = S_FIELD_START
+        self._stats = stats
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        n = self._raw.readinto(b)
+        if n:
+            view = np.frombuffer(b, dtype=np.uint8, count=n)
+            self._state = int(advance_state(view, self._classes, TRANSITIONS, self._state))
+        else:
+            self._stats.ends_in_quotes = self._state == S_QUOTED
+        return n
 
 
 class _PrefixedStream(io.RawIOBase):
@@ -162,25 +195,36 @@ def sniff_stream(stream: Any, header_mode: str, null_tokens: tuple[str, ...]) ->
             size *= 2
 
 
-def record_boundary(ref: FileRef, offset: int, dialect: Dialect) -> int:
-    """The first certain record boundary at or after ``offset`` (the file size if there is none)."""
+def record_boundary(ref: FileRef, offset: int, dialect: Dialect) -> tuple[int, bool]:
+    """The record boundary at or after ``offset`` that both ranges meeting there use, and whether it is
+    certain (the file size if there is none).
+
+    Certain: the first LF outside quotes under every starting state (see ``kernels.csv_scan``).  When the
+    first ``SPECULATE_AFTER`` bytes hold none (text without quotes never rules out "inside a quoted
+    field"), the boundary is speculative: the first LF outside quotes for a start outside quotes.  The
+    range that ends there checks that its parse really ended outside quotes (``CsvStats.ends_in_quotes``);
+    if not, the file is profiled again unsplit.  Both are functions of the bytes alone, so the range
+    before and the range after compute the same boundary independently.
+    """
     if offset <= dialect.data_start:
-        return dialect.data_start
+        return dialect.data_start, True
     fs = filesystem_for(ref.url)
     classes = dialect.classes
-    states = initial_hypotheses()
-    pos = offset
-    window = _SCAN_WINDOW >> 4  # boundaries are usually within a line or two: start small
-    while pos < ref.size:
-        buf = fs.read_range(ref.url, pos, window)
-        if not buf:
-            break
-        i = find_boundary(np.frombuffer(buf, dtype=np.uint8), classes, TRANSITIONS, states)
-        if i >= 0:
-            return pos + i
-        pos += len(buf)
-        window = min(window * 4, _SCAN_WINDOW)
-    return ref.size
+    for states, limit in ((initial_hypotheses(), SPECULATE_AFTER), (unquoted_hypotheses(), None)):
+        pos = offset
+        window = _SCAN_WINDOW >> 4  # boundaries are usually within a line or two: start small
+        while pos < ref.size and (limit is None or pos - offset < limit):
+            buf = fs.read_range(ref.url, pos, window)
+            if not buf:
+                break
+            i = find_boundary(np.frombuffer(buf, dtype=np.uint8), classes, TRANSITIONS, states)
+            if i >= 0:
+                return pos + i, limit is not None
+            pos += len(buf)
+            window = min(window * 4, _SCAN_WINDOW)
+        if pos >= ref.size:
+            break  # no certain boundary up to the end: the range before reads to the end
+    return ref.size, True
 
 
 def _options(dialect: Dialect, block_size: int, handler: Any) -> tuple[Any, Any, Any]:
@@ -225,6 +269,8 @@ class _RaggedCollector:
         if not self.pending:
             return None
         texts, self.pending = self.pending, []
+        if pycsv.field_size_limit() < MAX_BLOCK_SIZE:
+            pycsv.field_size_limit(MAX_BLOCK_SIZE)  # a record may be as large as a block (128 KiB by default)
         n = len(self.dialect.names)
         kw: dict[str, Any] = {"delimiter": self.dialect.delimiter, "strict": False}
         if self.dialect.quote:
@@ -287,11 +333,13 @@ def iter_records(
     if not dialect.names:
         return
     if single_bytes(dialect) is None:
-        yield from iter_batches(stream, dialect, block_size, stats)
+        yield from iter_batches(
+            _QuoteState(prefixed(b"", stream), dialect, stats), dialect, block_size, stats
+        )
         return
 
     def fallback(unread: bytes, rest: Any) -> Iterator[pa.RecordBatch]:
-        return iter_batches(prefixed(unread, rest), dialect, block_size, stats)
+        return iter_batches(_QuoteState(prefixed(unread, rest), dialect, stats), dialect, block_size, stats)
 
     yield from iter_field_blocks(stream, dialect, block_size, fallback)
 
@@ -310,6 +358,7 @@ def _batches_with_stats(
     finally:
         table.ragged_long = stats.ragged_long
         table.ragged_short = stats.ragged_short
+        table.ends_in_quotes = stats.ends_in_quotes
 
 
 def describe_arrow_error(err: Exception, codec: str | None = None) -> str:
@@ -375,9 +424,10 @@ def plan_csv_split(ref: FileRef, options: ReadOptions) -> Dialect | None:
 def open_csv_range(
     ref: FileRef, dialect: Dialect, start: int, end: int | None, options: ReadOptions
 ) -> TableStream:
-    """The records between the certain boundaries at or after ``start`` and ``end`` (None: end of file)."""
-    begin = record_boundary(ref, start, dialect)
-    stop = ref.size if end is None else record_boundary(ref, end, dialect)
+    """The records between the boundaries at or after ``start`` and ``end`` (None: end of file); see
+    ``record_boundary``."""
+    begin, _ = record_boundary(ref, start, dialect)
+    stop, certain = (ref.size, True) if end is None else record_boundary(ref, end, dialect)
     body = filesystem_for(ref.url).open_stream(ref.url, begin, max(begin, stop))
     table = TableStream(
         names=dialect.names,
@@ -388,6 +438,7 @@ def open_csv_range(
         details=_details(dialect),
         close=body.close,
     )
+    table.speculative_end = not certain
     if dialect.encoding != "utf-8" and start == 0:
         table.warnings.append("not UTF-8: text decoded as Windows-1252")
     table.batches = _batches_with_stats(table, body, dialect, options.block_size)

@@ -371,7 +371,10 @@ def _drain(
     for event in pool.events(timeout):
         unit = by_task.pop(event.task_id)
         if event.ok:
-            _record_unit(state, unit, list(event.value))
+            for again in _record_unit(state, unit, list(event.value)):
+                by_task[next_id] = again
+                _submit(pool, next_id, again, opts)
+                next_id += 1
             state.bytes_done += unit.nbytes
         elif event.died and unit.attempts < 2:
             # Retry once on a fresh worker, one file per unit so a bad file cannot take others down again.
@@ -398,14 +401,19 @@ def _drain(
                     r = dataclasses.replace(r, part=unit.part, size=p.ref.size if unit.part == 0 else 0,
                                             file_count=1 if unit.part == 0 else 0)  # fmt: skip
                 results.append(r)
-            _record_unit(state, unit, results)
+            for again in _record_unit(state, unit, results):
+                by_task[next_id] = again
+                _submit(pool, next_id, again, opts)
+                next_id += 1
             state.bytes_done += unit.nbytes
         report()
     return next_id
 
 
-def _record_unit(state: _State, unit: _Unit, results: list[FileResult]) -> None:
-    """Fold a unit's results in: parts into their file, then whole files into their table."""
+def _record_unit(state: _State, unit: _Unit, results: list[FileResult]) -> list[_Unit]:
+    """Fold a unit's results in: parts into their file, then whole files into their table.  Returns the
+    units to run again: a split file whose ranges met inside a quoted field, whole."""
+    again: list[_Unit] = []
     by_file: dict[str, list[FileResult]] = {}
     for r in results:
         by_file.setdefault(r.rel_path, []).append(r)
@@ -417,9 +425,15 @@ def _record_unit(state: _State, unit: _Unit, results: list[FileResult]) -> None:
             split.merged = r if split.merged is None else split.merged.merge_part(r)
             if split.received < split.parts:
                 continue
+            if split.merged.resplit:
+                log.info("`%s`: a quoted field spans a point where the file was split: profiling it whole",
+                         rel_path)  # fmt: skip
+                again.append(_Unit(plans=unit.plans, nbytes=0))
+                continue
             file_results = [dataclasses.replace(split.merged, part=None)]
         state.files_done += 1
         _record_file(state, rel_path, file_results)
+    return again
 
 
 def _record_file(state: _State, rel_path: str, results: list[FileResult]) -> None:

@@ -90,6 +90,9 @@ class FileResult:
     failed_files: tuple[tuple[str, str], ...] = ()
     partition_columns: tuple[str, ...] = ()
     folder: bool = False  # a folder holding one table (Spark, Hive, Delta), named after the folder
+    # A byte range whose assumed end turned out to lie inside a quoted field: the file's ranges are void
+    # and the file is profiled again, whole.
+    resplit: bool = False
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -98,11 +101,12 @@ class FileResult:
 
     def merge_part(self, other: FileResult) -> FileResult:
         """Combine two byte ranges of one file (associative and commutative, like the profiles)."""
+        resplit = self.resplit or other.resplit
         if self.error or other.error:
             first = self if self.error else other
             return dataclasses.replace(
                 first, profile=None, part=None, size=self.size + other.size,
-                file_count=self.file_count + other.file_count,
+                file_count=self.file_count + other.file_count, resplit=resplit,
             )  # fmt: skip
         assert self.profile is not None
         assert other.profile is not None
@@ -113,6 +117,7 @@ class FileResult:
             profile=self.profile.merge(other.profile),
             warnings=tuple(sorted(set(self.warnings) | set(other.warnings))),
             part=None,
+            resplit=resplit,
         )
 
     def merge_file(self, other: FileResult) -> FileResult:
@@ -233,6 +238,7 @@ def _result(plan: FilePlan, table: TableStream, profile: TableProfile, opts: Tas
         part=part,
         table_key=plan.table_key if plan.table_key != ref.rel_path else None,
         sub=sub,
+        resplit=table.speculative_end and table.ends_in_quotes,
     )
 
 

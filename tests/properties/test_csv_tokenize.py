@@ -174,6 +174,15 @@ def test_a_ragged_record_hands_the_rest_to_pyarrow_and_is_counted() -> None:
     assert profile.columns[1].null_count == 1  # the short record's missing field
 
 
+def test_a_ragged_record_with_a_field_beyond_pythons_csv_limit_is_still_profiled() -> None:
+    big = "x" * 300_000  # the csv module refuses fields over 128 KiB by default
+    data = f"1,a\n2,{big},extra\n3,c\n".encode()
+    stats = CsvStats()
+    profile, rows = _profile(iter_records(io.BytesIO(data), Dialect(names=("n", "s")), 1 << 20, stats), 2)
+    assert (rows, stats.ragged_long) == (3, 1)
+    assert profile.columns[1].smax == big.encode()
+
+
 @pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
 def test_every_single_byte_delimiter_takes_the_fast_path(delimiter: str) -> None:
     data = f'a{delimiter}"b{delimiter}c"\n1{delimiter}2\n'.encode()

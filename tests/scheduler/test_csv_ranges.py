@@ -1,0 +1,69 @@
+"""Large CSV files split into byte ranges: where the ranges meet, and what happens when a guess is wrong.
+
+Text without quotes never proves that a newline ends a record (a quoted field could have started before
+it), so past ``SPECULATE_AFTER`` bytes the boundary is assumed; the range ending there checks the
+assumption, and a file whose ranges met inside a quoted field is profiled again whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+from nuvyn_executor.engine.discovery.base import FileRef
+from nuvyn_executor.engine.extract import extract_metadata
+from nuvyn_executor.engine.readers import ReadOptions
+from nuvyn_executor.engine.readers.csv_reader import SPECULATE_AFTER, plan_csv_split, record_boundary
+from nuvyn_executor.engine.settings import ExtractionSettings
+
+
+def _run(path: Path, **kw) -> dict:
+    return extract_metadata(ExtractionSettings(path=str(path), workers=kw.pop("workers", 1), **kw)).to_dict()
+
+
+def _columns(doc: dict) -> list[dict]:
+    return [{k: v for k, v in c.items() if k != "source_id"} for c in doc["columns"]]
+
+
+def _records(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [f"{i},{rng.randint(0, 10**6)},{rng.random() * 100:.2f},2024-01-{i % 28 + 1:02d},w{i % 13}\n"
+            for i in range(n)]  # fmt: skip
+
+
+def test_a_file_without_quotes_splits_where_its_ranges_meet(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("id,n,x,day,w\n" + "".join(_records(120_000, 1)))
+    size = path.stat().st_size
+    ref = FileRef(url=str(path), rel_path=path.name, size=size, format="csv")
+    dialect = plan_csv_split(ref, ReadOptions(block_size=1 << 20))
+    assert dialect is not None
+    offset = size // 2
+    boundary, certain = record_boundary(ref, offset, dialect)
+    assert not certain  # no quote in sight: assumed
+    assert offset < boundary < offset + 80  # the next line end, not the end of the file
+    assert path.read_bytes()[boundary - 1 : boundary] == b"\n"
+
+    whole = _run(path)
+    split = _run(path, workers=2, split_size=size // 5, block_size=1 << 16)
+    assert split["tables"][0]["row_count"] == 120_000
+    assert _columns(split) == _columns(whole)
+
+
+def test_ranges_meeting_inside_a_long_quoted_field_are_profiled_again_whole(tmp_path: Path, caplog) -> None:
+    # A quoted field of 3 MiB of lines without quotes: split points inside it are guesses, and wrong.
+    long_field = '"' + "a line of text, inside quotes\n" * ((3 * SPECULATE_AFTER) // 30) + '"'
+    head = "".join(_records(5_000, 2))
+    tail = "".join(_records(40_000, 3))
+    path = tmp_path / "quoted.csv"
+    path.write_text("id,n,x,day,w\n" + head + f"5000,{long_field},1.5,2024-02-01,w0\n" + tail)
+    size = path.stat().st_size
+
+    whole = _run(path)
+    with caplog.at_level(logging.INFO, logger="nuvyn_executor"):
+        split = _run(path, workers=2, split_size=size // 5, block_size=4 << 20)
+    assert any("profiling it whole" in r.getMessage() for r in caplog.records)
+    assert split["tables"][0]["row_count"] == whole["tables"][0]["row_count"] == 45_001
+    assert split["tables"][0]["error"] is None
+    assert _columns(split) == _columns(whole)
