@@ -27,6 +27,12 @@ from .dialect import Dialect
 #: Field bounds per tokenizer call (8 bytes each): 1 MiB, whatever the block size.  A column's values
 #: and bounds then stay in the core's cache while the kernel makes its pass.
 FIELDS_PER_CALL = 1 << 17
+#: ... but at least this many records per call, up to ``MAX_FIELDS_PER_CALL`` fields (32 MiB of bounds):
+#: each kernel call first brings its column's sketches into cache, which a few hundred values of a wide
+#: table do not pay for.  Reads grow up to ``MAX_READ_SIZE`` to find that many records.
+MIN_ROWS_PER_CALL = 4096
+MAX_FIELDS_PER_CALL = 1 << 22
+MAX_READ_SIZE = 32 << 20
 
 
 def single_bytes(dialect: Dialect) -> tuple[int, int] | None:
@@ -58,25 +64,30 @@ def iter_field_blocks(
     block_size: int,
     fallback: Callable[[bytes, Any], Iterator[pa.RecordBatch]],
     fields_per_call: int = FIELDS_PER_CALL,
+    min_rows: int = MIN_ROWS_PER_CALL,
 ) -> Iterator[FieldBlock | pa.RecordBatch]:
     """Tokenized blocks of a headerless stream of records; from a record the tokenizer does not take,
-    ``fallback(unread bytes, stream)``'s batches instead.  A block holds at most ``fields_per_call``
-    fields (or one record)."""
+    ``fallback(unread bytes, stream)``'s batches instead.  A block holds about ``fields_per_call`` fields
+    (see ``MIN_ROWS_PER_CALL``)."""
     marks = single_bytes(dialect)
     assert marks is not None
     delim, quote = marks
     ncols = len(dialect.names)
-    rows = max(fields_per_call // ncols, 1)
+    rows = max(1, min(max(fields_per_call // ncols, min_rows), MAX_FIELDS_PER_CALL // ncols))
     starts = np.empty((ncols, rows + 1), dtype=np.int32)
     ends = np.empty((ncols, rows + 1), dtype=np.int32)
-    size = 2 * block_size
-    buf = np.zeros(size + PADDING, dtype=np.uint8)
-    view = memoryview(buf)
+    read_size = block_size
+    buf = np.zeros(2 * read_size + PADDING, dtype=np.uint8)
     readinto = _reader_into(stream)
     fill = 0
     eof = False
     while True:
-        target = fill + block_size
+        target = fill + read_size
+        if target + PADDING > buf.shape[0]:
+            grown = np.zeros(2 * read_size + PADDING, dtype=np.uint8)
+            grown[:fill] = buf[:fill]
+            buf = grown
+        view = memoryview(buf)
         while fill < target and not eof:
             got = readinto(view[fill:target])
             if not got:
@@ -85,8 +96,10 @@ def iter_field_blocks(
                 fill += got
         buf[fill : fill + PADDING] = 0
         pos = 0
+        total = 0
         while True:
             got, pos, status = tokenize(buf, pos, fill, eof, delim, quote, starts, ends)
+            total += got
             if got:
                 yield FieldBlock(buf[: fill + PADDING], starts, ends, got)
             if status != TOK_FULL:
@@ -99,5 +112,7 @@ def iter_field_blocks(
         carry = fill - pos
         if pos == 0 and carry >= block_size:
             raise RecordTooLarge(f"a record is larger than the {block_size >> 20} MiB block")
+        if total < rows and read_size < MAX_READ_SIZE:
+            read_size *= 2  # wide records: read more at a time, so each kernel call gets enough rows
         buf[:carry] = buf[pos:fill]
         fill = carry

@@ -149,7 +149,7 @@ def test_blocks_profile_like_pyarrow(doc, block_size: int, fields_per_call: int)
     def fallback(unread: bytes, rest):
         return iter_batches(prefixed(unread, rest), dialect, 1 << 16, block_stats)
 
-    blocks = iter_field_blocks(io.BytesIO(data), dialect, block_size, fallback, max(fields_per_call, ncols))
+    blocks = iter_field_blocks(io.BytesIO(data), dialect, block_size, fallback, fields_per_call, min_rows=1)
     try:
         got = _profile(blocks, ncols)
     except RecordTooLarge:
