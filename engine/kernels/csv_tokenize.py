@@ -1,7 +1,7 @@
 """Tokenizing delimited text into field bounds, eight bytes at a time, for the fused column kernel.
 
-``tokenize`` walks complete records of a block and writes, for every field, its first byte and the byte
-after it (``starts[column, row]``, ``ends[column, row]``) into the block itself: no value is copied, no
+``tokenize`` walks the complete records of a block and writes, for every field, the offsets of its first
+byte and of the byte after it (``starts[column, row]``, ``ends[column, row]``): no value is copied, no
 Arrow array is built, and ``column.update_column`` then reads each column's values straight from the
 block.  Special bytes (delimiter, LF, CR, quote) are found with SWAR word tests and visited one set bit
 at a time, so the loop runs per field, not per byte.
@@ -12,7 +12,8 @@ literal anywhere else in an unquoted field; inside quotes ``""`` is a literal qu
 unescaped in place, so the block is modified) and delimiters and line ends are text.  What the tokenizer
 does not handle it hands back instead of guessing: a record with another number of fields than the
 table has columns (ragged), or text after a closing quote.  The caller then parses from that record on
-with pyarrow, whose results these are by construction identical to (property-tested against it).
+with pyarrow, whose results these are identical to (property-tested against it), and an unterminated
+quote at the end of the text is left to pyarrow too.
 
 ``reference.tokenize`` is the same definition in plain Python.
 """
