@@ -8,9 +8,10 @@ exercises the very same code; the primitives then fall back to their Python defi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import numba
@@ -84,6 +85,39 @@ def _install_package_stamp() -> None:
             return None
 
     impl._locator_classes = [KernelPackageLocator, *defaults]
+
+
+@contextlib.contextmanager
+def loading_without_refresh() -> Iterator[None]:
+    """Load cached kernels without Numba's target-context refresh.
+
+    Before loading a cached kernel Numba refreshes its target context: it imports and registers every
+    lowering implementation it has (NumPy, linear algebra, random generators, typed containers...),
+    about 0.1 s that only compiling needs, and compiling refreshes again by itself (Numba's compiler
+    does, whatever the path).  Loaded code needs none of it: ours calls no runtime (``_nrt=False``)
+    and no helper of those registries.  Only used around ``warmup``; if Numba's cache class ever
+    changes shape, loading simply keeps its own behaviour.
+    """
+    try:
+        from numba.core import caching
+
+        cache_cls = caching.Cache
+        original = cache_cls.load_overload
+        _ = (cache_cls._guard_against_spurious_io_errors, cache_cls._load_overload)
+    except (ImportError, AttributeError):  # pragma: no cover - another numba
+        yield
+        return
+
+    def load_overload(self: Any, sig: Any, target_context: Any) -> Any:
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+        return None  # the guard swallowed an I/O error: Numba compiles instead
+
+    cache_cls.load_overload = load_overload
+    try:
+        yield
+    finally:
+        cache_cls.load_overload = original
 
 
 def njit(fn: F) -> F:

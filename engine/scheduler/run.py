@@ -307,11 +307,11 @@ def run_tables(
             continue
         state.tables[group.key] = _Table(group, len(group_plans), snapshot)
         plans.extend(group_plans)
+    warmup()  # first: planning sniffs text with the kernels, and workers forked later inherit them
     units = plan(plans, settings, opts, workers)
     total_bytes = sum(p.ref.size for p in plans)
     # An explicit --workers N is honoured; by default tiny runs stay in-process (forking costs more).
     inline = workers == 1 or len(units) <= 1 or (settings.workers is None and total_bytes < INLINE_BYTES)
-    warmup()  # before any fork: workers inherit compiled kernels
     # Everything alive now (modules, the compiled kernels' object graphs) lives for the whole run: keep it
     # out of the cyclic collector's full passes (measured at ~5% of a large run's CPU) and out of the
     # pages a forked worker would copy when a collection touches their reference counts.  Unfrozen when
