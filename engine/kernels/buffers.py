@@ -89,9 +89,8 @@ def fixed_width_views(arr: pa.Array) -> BinaryViews:
 def field_views(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> BinaryViews:
     """Views of one column of a tokenized text block (``kernels.csv_tokenize``): every value valid.
 
-    ``data`` is the block (with its padding, so word loads stay inside it); ``starts``/``ends`` are the
-    column's strided views of the field bounds.  All three are handed over read-only, as Arrow's are.
+    ``data`` is the block (with its padding, so word loads stay inside it), handed over read-only like
+    Arrow's data (``readers.csv_blocks`` does it once per block), so the kernel's compiled variant for
+    binary arrays serves both; ``starts``/``ends`` are the column's contiguous int32 bounds.
     """
-    for view in (data, starts, ends):
-        view.setflags(write=False)
     return BinaryViews(starts, ends, data, _EMPTY_U8, 0, len(ends))

@@ -63,6 +63,7 @@ def _call_every_kernel() -> None:
     starts, ends = np.empty((2, 4), dtype=np.int32), np.empty((2, 4), dtype=np.int32)
     rows, _pos, _status = tokenize(block, 0, len(text), True, ord(","), ord('"'), starts, ends)
     fields = TableTracker(["a", "b"], ProfileOptions())
+    block.setflags(write=False)  # as ``readers.csv_blocks`` hands blocks over
     fields.update(FieldBlock(block, starts, ends, rows))
     fields.view()
     buf = np.frombuffer(b'a,"b\nc"\r\nd\n', dtype=np.uint8)

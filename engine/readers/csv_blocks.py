@@ -101,7 +101,9 @@ def iter_field_blocks(
             got, pos, status = tokenize(buf, pos, fill, eof, delim, quote, starts, ends)
             total += got
             if got:
-                yield FieldBlock(buf[: fill + PADDING], starts, ends, got)
+                data = buf[: fill + PADDING]
+                data.setflags(write=False)  # a read-only view, as the kernels get Arrow's data
+                yield FieldBlock(data, starts, ends, got)
             if status != TOK_FULL:
                 break
         if status == TOK_FALLBACK:
