@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +16,9 @@ from ..kernels.nulls import DEFAULT_NULL_TOKENS, pack_tokens
 from . import _math as M
 from .column import ORIGIN_SCHEMA, ORIGIN_VALUES, ColumnProfile, ColumnSummary, ColumnTracker
 from .typed import sql_type
+
+if TYPE_CHECKING:
+    from ..readers.base import FieldBlock
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,7 @@ class TableTracker:
             self._seed_mixes[name] = self.options.column_seed_mix(name)
         return tracker
 
-    def update(self, batch: pa.RecordBatch | Any) -> None:
+    def update(self, batch: pa.RecordBatch | FieldBlock) -> None:
         """Fold a record batch, or a tokenized block of text (``readers.base.FieldBlock``)."""
         if not isinstance(batch, pa.RecordBatch):
             self._update_fields(batch)
@@ -276,7 +279,7 @@ class TableTracker:
                 tracker.add_nulls(batch.num_rows)
         self.row_count += batch.num_rows
 
-    def _update_fields(self, block: Any) -> None:
+    def _update_fields(self, block: FieldBlock) -> None:
         if block.columns != len(self._columns):
             raise ValueError(f"block has {block.columns} columns, the table {len(self._columns)}")
         for k, tracker in enumerate(self._columns.values()):
