@@ -270,7 +270,9 @@ class _RaggedCollector:
             return None
         texts, self.pending = self.pending, []
         if pycsv.field_size_limit() < MAX_BLOCK_SIZE:
-            pycsv.field_size_limit(MAX_BLOCK_SIZE)  # a record may be as large as a block (128 KiB by default)
+            pycsv.field_size_limit(
+                MAX_BLOCK_SIZE
+            )  # a record may be as large as a block (the default: 128 KiB)
         n = len(self.dialect.names)
         kw: dict[str, Any] = {"delimiter": self.dialect.delimiter, "strict": False}
         if self.dialect.quote:
@@ -326,22 +328,27 @@ def prefixed(prefix: bytes, rest: Any) -> Any:
 
 
 def iter_records(
-    stream: Any, dialect: Dialect, block_size: int, stats: CsvStats
+    stream: Any, dialect: Dialect, block_size: int, stats: CsvStats, track_quotes: bool = False
 ) -> Iterator[pa.RecordBatch | FieldBlock]:
     """The records of a headerless stream: tokenized blocks, and pyarrow's batches from the first record
-    the tokenizer leaves to pyarrow (or for every record, when the delimiter or quote is not one byte)."""
+    the tokenizer leaves to pyarrow (or for every record, when the delimiter or quote is not one byte).
+
+    With ``track_quotes``, ``stats.ends_in_quotes`` says whether the text ended inside a quoted field
+    (the tokenizer knows; text pyarrow parses is followed by the quote state machine as it is read).
+    """
     if not dialect.names:
         return
-    if single_bytes(dialect) is None:
-        yield from iter_batches(
-            _QuoteState(prefixed(b"", stream), dialect, stats), dialect, block_size, stats
+
+    def pyarrow_from(unread: bytes, rest: Any) -> Iterator[pa.RecordBatch]:
+        body = prefixed(unread, rest)
+        return iter_batches(
+            _QuoteState(body, dialect, stats) if track_quotes else body, dialect, block_size, stats
         )
+
+    if single_bytes(dialect) is None:
+        yield from pyarrow_from(b"", stream)
         return
-
-    def fallback(unread: bytes, rest: Any) -> Iterator[pa.RecordBatch]:
-        return iter_batches(_QuoteState(prefixed(unread, rest), dialect, stats), dialect, block_size, stats)
-
-    yield from iter_field_blocks(stream, dialect, block_size, fallback)
+    yield from iter_field_blocks(stream, dialect, block_size, pyarrow_from)
 
 
 def _batches_with_stats(
@@ -350,7 +357,7 @@ def _batches_with_stats(
     """The records, with the ragged-record counts written to ``table`` as they are consumed."""
     stats = CsvStats()
     try:
-        yield from iter_records(body, dialect, block_size, stats)
+        yield from iter_records(body, dialect, block_size, stats, track_quotes=table.speculative_end)
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         if is_block_size_error(err):
             raise RecordTooLarge(f"a record is larger than the {block_size >> 20} MiB block") from None

@@ -183,6 +183,17 @@ def test_a_ragged_record_with_a_field_beyond_pythons_csv_limit_is_still_profiled
     assert profile.columns[1].smax == big.encode()
 
 
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [(b'1,a\n2,"b\nc"\n', False), (b'1,a\n2,"b\nc\n', True), (b'1,a\n2\n3,"x\n', True)],
+)
+def test_the_reader_says_whether_the_text_ended_inside_quotes(text: bytes, inside: bool) -> None:
+    """Whichever path read the end (the tokenizer, or pyarrow after a ragged record)."""
+    stats = CsvStats()
+    list(iter_records(io.BytesIO(text), Dialect(names=("n", "s")), 1 << 16, stats, track_quotes=True))
+    assert stats.ends_in_quotes is inside
+
+
 @pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
 def test_every_single_byte_delimiter_takes_the_fast_path(delimiter: str) -> None:
     data = f'a{delimiter}"b{delimiter}c"\n1{delimiter}2\n'.encode()
