@@ -371,10 +371,7 @@ def _drain(
     for event in pool.events(timeout):
         unit = by_task.pop(event.task_id)
         if event.ok:
-            for again in _record_unit(state, unit, list(event.value)):
-                by_task[next_id] = again
-                _submit(pool, next_id, again, opts)
-                next_id += 1
+            next_id = _submit_all(pool, by_task, opts, next_id, _record_unit(state, unit, list(event.value)))
             state.bytes_done += unit.nbytes
         elif event.died and unit.attempts < 2:
             # Retry once on a fresh worker, one file per unit so a bad file cannot take others down again.
@@ -384,10 +381,7 @@ def _drain(
                 if unit.is_part
                 else [_Unit(plans=(p,), nbytes=p.ref.size, attempts=1) for p in unit.plans]
             )
-            for retry in retries:
-                by_task[next_id] = retry
-                _submit(pool, next_id, retry, opts)
-                next_id += 1
+            next_id = _submit_all(pool, by_task, opts, next_id, retries)
             continue
         else:
             why = event.error.splitlines()[0] if event.error else "unknown failure"
@@ -401,12 +395,24 @@ def _drain(
                     r = dataclasses.replace(r, part=unit.part, size=p.ref.size if unit.part == 0 else 0,
                                             file_count=1 if unit.part == 0 else 0)  # fmt: skip
                 results.append(r)
-            for again in _record_unit(state, unit, results):
-                by_task[next_id] = again
-                _submit(pool, next_id, again, opts)
-                next_id += 1
+            next_id = _submit_all(pool, by_task, opts, next_id, _record_unit(state, unit, results))
             state.bytes_done += unit.nbytes
         report()
+    return next_id
+
+
+def _submit_all(
+    pool: ProcessPool | InlinePool,
+    by_task: dict[int, _Unit],
+    opts: TaskOptions,
+    next_id: int,
+    units: list[_Unit],
+) -> int:
+    """Submit ``units`` under task ids from ``next_id`` on; returns the next free id."""
+    for unit in units:
+        by_task[next_id] = unit
+        _submit(pool, next_id, unit, opts)
+        next_id += 1
     return next_id
 
 
