@@ -103,31 +103,11 @@ def tokenize(
     i = pos
     while i < stop:
         w = load_u64_le(buf, i)
-        md = _bytes_equal(w, p_delim)
-        mr = _bytes_equal(w, p_lf) | _bytes_equal(w, p_cr)
+        m = _bytes_equal(w, p_delim) | _bytes_equal(w, p_lf) | _bytes_equal(w, p_cr)
         if quoting:
-            mr |= _bytes_equal(w, p_quote)
+            m |= _bytes_equal(w, p_quote)
         if stop - i < 8:
-            keep = (_ONE << np.uint64(8 * (stop - i))) - _ONE
-            md &= keep
-            mr &= keep
-        if mr == _ZERO:
-            # the common word: delimiters only
-            while md != _ZERO:
-                p = i + (ctz64(md) >> 3)
-                md &= md - _ONE
-                if col == last:
-                    return row, rec, TOK_FALLBACK  # more fields than columns
-                if closed:
-                    closed = False
-                else:
-                    flat_e[ix] = p
-                col += 1
-                ix += step
-                flat_s[ix] = p + 1
-            i += 8
-            continue
-        m = md | mr
+            m &= (_ONE << np.uint64(8 * (stop - i))) - _ONE
         nxt = i + 8
         while m != _ZERO:
             p = i + (ctz64(m) >> 3)
