@@ -35,7 +35,7 @@ from .types import (
     T_INT64,
     T_STRING,
     TEMPORAL_FAMILY,
-    classify,
+    classify_general,
     short_number,
 )
 
@@ -300,14 +300,15 @@ def update_column(
             flags |= T_STRING
             settled = True
             continue
-        # Short numbers first, in a helper small enough to be inlined; ``classify`` is a call.
+        # ``classify``, with its first try (short numbers, a helper small enough to be inlined) made
+        # here: the rest is a call.
         c0 = data[a]
         if b - a <= 8 and 48 <= c0 <= 57:
             r = short_number(data, a, b)
             if r[0] == 0:
-                r = classify(data, a, b)
+                r = classify_general(data, a, b)
         else:
-            r = classify(data, a, b)
+            r = classify_general(data, a, b)
         code, iv, dv, fmask, us_lo, us_hi, nint, nfrac = r
         if code & (T_INT32 | T_INT64):
             if iv < imin:

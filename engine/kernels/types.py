@@ -594,12 +594,18 @@ def classify(data: np.ndarray, a: int, b: int):
     frac_digits)``: ``micros_lo`` belongs to the lowest bit of ``format_mask`` and ``micros_hi`` to the
     highest (they differ only for ``M/d/yyyy`` read as ``d/M/yyyy`` and the like).
     """
+    if b - a <= 8 and _isdigit(data[a]):
+        r = short_number(data, a, b)
+        if r[0] != 0:
+            return r
+    return classify_general(data, a, b)
+
+
+@njit
+def classify_general(data: np.ndarray, a: int, b: int):
+    """``classify`` without its first try, ``short_number`` (for a caller that has made it already)."""
     c = data[a]
     if _isdigit(c):
-        if b - a <= 8:
-            r = short_number(data, a, b)
-            if r[0] != 0:
-                return r
         v1, n1 = _leading_digits(data, a, b, 20)
         if a + n1 == b:
             if n1 <= 18 and (n1 == 1 or c != 48):  # the common case, already parsed: a plain integer
