@@ -44,7 +44,7 @@ from .._optional import import_azure_blob
 from ..errors import ConfigurationError, ReadError, SourceNotFoundError, TransientError
 from ..redact import redact_url, register_secret
 from ..settings import ENV_AZURE_CONNECTION_STRING, ENV_AZURE_KEY, ENV_AZURE_SAS_TOKEN, AzureSettings
-from .base import FileRef, format_at, guess_format, register_filesystem, skip_entry, wanted
+from .base import FileRef, data_file, guess_format, register_filesystem, skip_entry
 
 log = logging.getLogger(__name__)
 
@@ -587,12 +587,10 @@ def discover_azure(
             rel = props.name[len(prefix) :]
             if not rel or any(skip_entry(seg) for seg in rel.split("/")):
                 continue
-            fmt, compression = format_at(rel)
-            if fmt is None:
-                log.debug("ignoring `%s`: not a data file", rel)
+            kept = data_file(rel, include, exclude, format_filter)
+            if kept is None:
                 continue
-            if not wanted(rel, fmt, include, exclude, format_filter):
-                continue
+            fmt, compression = kept
             yield _ref(scope, props.name, props, rel, fmt, compression)
     except errors.AzureError as err:
         _access_error(err, loc, scope, f"listing container `{loc.container}`")

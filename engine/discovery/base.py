@@ -7,10 +7,13 @@ and compression from the name, and the reader confirms them from the first bytes
 from __future__ import annotations
 
 import fnmatch
+import logging
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
+
+log = logging.getLogger(__name__)
 
 #: File name suffixes of compressed files, and the codec each names.
 COMPRESSION_SUFFIXES = {
@@ -118,6 +121,20 @@ def wanted(
     ):
         return False
     return matches(rel_path, include, exclude)
+
+
+def data_file(
+    rel_path: str, include: tuple[str, ...], exclude: tuple[str, ...], format_filter: str | None
+) -> tuple[str, str | None] | None:
+    """(format, compression) of a file that discovery keeps; None for one that is not a data file (logged
+    at debug level) or that the filters leave out."""
+    fmt, compression = format_at(rel_path)
+    if fmt is None:
+        log.debug("ignoring `%s`: not a data file", rel_path)
+        return None
+    if not wanted(rel_path, fmt, include, exclude, format_filter):
+        return None
+    return fmt, compression
 
 
 def matches(rel_path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from ..errors import SourceNotFoundError
-from .base import FileRef, format_at, guess_format, matches, skip_entry, wanted
+from .base import FileRef, data_file, guess_format, matches, skip_entry
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +108,10 @@ def _walk(
                 entry.path, child_rel, child_st, seen_dirs, seen_files, include, exclude, format_filter
             )
             continue
-        fmt, compression = format_at(child_rel)
-        if fmt is None:
-            log.debug("ignoring `%s`: not a data file", child_rel)
+        kept = data_file(child_rel, include, exclude, format_filter)
+        if kept is None:
             continue
-        if not wanted(child_rel, fmt, include, exclude, format_filter):
-            continue
+        fmt, compression = kept
         if not stat.S_ISREG(child_st.st_mode):
             yield FileRef(url=entry.path, rel_path=child_rel, size=0, format=fmt, compression=compression,
                           error="not a regular file (a FIFO, socket or device)")  # fmt: skip
