@@ -15,6 +15,7 @@ from nuvyn_executor.engine.discovery.base import FileRef
 from nuvyn_executor.engine.extract import extract_metadata
 from nuvyn_executor.engine.readers import ReadOptions
 from nuvyn_executor.engine.readers.csv_reader import SPECULATE_AFTER, plan_csv_split, record_boundary
+from nuvyn_executor.engine.scheduler.run import range_sizes
 from nuvyn_executor.engine.settings import ExtractionSettings
 
 
@@ -30,6 +31,19 @@ def _records(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     return [f"{i},{rng.randint(0, 10**6)},{rng.random() * 100:.2f},2024-01-{i % 28 + 1:02d},w{i % 13}\n"
             for i in range(n)]  # fmt: skip
+
+
+def test_ranges_cover_the_file_and_taper_at_its_end() -> None:
+    mib = 1 << 20
+    sizes = range_sizes(766 * mib + 123, 64 * mib, 2, 16 * mib)
+    assert sum(sizes) == 766 * mib + 123
+    assert sizes[-4:] == [32 * mib, 32 * mib, 16 * mib, 16 * mib]  # the last ranges run last: smallest
+    assert all(60 * mib < n <= 64 * mib for n in sizes[:-4])
+    # never below the floor, and the ranges before the tail are not smaller than it
+    assert range_sizes(100 * mib, 40 * mib, 2, 16 * mib) == [24 * mib, 24 * mib, 20 * mib, 16 * mib, 16 * mib]
+    assert range_sizes(40 * mib, 20 * mib, 2, 16 * mib) == [20 * mib, 20 * mib]
+    for size in (1, 17 * mib, 129 * mib + 5, 3000 * mib):
+        assert sum(range_sizes(size, 64 * mib, 4, 16 * mib)) == size
 
 
 def test_a_file_without_quotes_splits_where_its_ranges_meet(tmp_path: Path) -> None:
