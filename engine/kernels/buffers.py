@@ -13,9 +13,17 @@ import numpy as np
 import pyarrow as pa
 
 _EMPTY_U8 = np.zeros(0, dtype=np.uint8)
-# Arrow-backed views are read-only, and Numba compiles read-only arrays as a type of their own: keep the
-# "no bitmap" placeholder read-only too, so every call shares one compiled signature.
+# Numba compiles a read-only array as a type of its own, and whether a view of an Arrow buffer is writable
+# depends on who made the buffer: every view handed to the kernel is made read-only (``_ro``), so there is
+# one compiled signature per offset width (int32, int64), not one per combination of flags.  Each
+# signature is ~10 ms to load from the cache in every run and ~15 s to compile on a cold one.
 _EMPTY_U8.setflags(write=False)
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    """``a`` itself, flagged read-only (the array object is ours; the memory is not touched)."""
+    a.setflags(write=False)
+    return a
 
 
 class BinaryViews(NamedTuple):
@@ -32,7 +40,7 @@ class BinaryViews(NamedTuple):
 def _u8(buf: pa.Buffer | None) -> np.ndarray:
     if buf is None or buf.size == 0:
         return _EMPTY_U8
-    return np.frombuffer(buf, dtype=np.uint8)
+    return _ro(np.frombuffer(buf, dtype=np.uint8))
 
 
 def _data_u8(buf: pa.Buffer | None) -> np.ndarray:
@@ -62,7 +70,7 @@ def binary_views(arr: pa.Array) -> BinaryViews:
         validity = _EMPTY_U8
     else:
         validity = _u8(validity_buf)
-    return BinaryViews(offsets[:-1], offsets[1:], _data_u8(data_buf), validity, arr.offset, n)
+    return BinaryViews(_ro(offsets[:-1]), _ro(offsets[1:]), _data_u8(data_buf), validity, arr.offset, n)
 
 
 def fixed_width_views(arr: pa.Array) -> BinaryViews:
@@ -83,7 +91,7 @@ def fixed_width_views(arr: pa.Array) -> BinaryViews:
         validity = _EMPTY_U8
     else:
         validity = _u8(validity_buf)
-    return BinaryViews(offsets[:-1], offsets[1:], _data_u8(data_buf), validity, arr.offset, n)
+    return BinaryViews(_ro(offsets[:-1]), _ro(offsets[1:]), _data_u8(data_buf), validity, arr.offset, n)
 
 
 def field_views(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> BinaryViews:
@@ -93,4 +101,6 @@ def field_views(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Binar
     Arrow's data (``readers.csv_blocks`` does it once per block), so the kernel's compiled variant for
     binary arrays serves both; ``starts``/``ends`` are the column's contiguous int32 bounds.
     """
-    return BinaryViews(starts, ends, data, _EMPTY_U8, 0, len(ends))
+    if data.flags.writeable:
+        data = _ro(data.view())
+    return BinaryViews(_ro(starts.view()), _ro(ends.view()), data, _EMPTY_U8, 0, len(ends))
