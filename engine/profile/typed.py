@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..kernels.column import MODE_HASH, MODE_TYPED_TEXT
 from ._math import render_ns
@@ -242,6 +241,13 @@ def _orderable(t: pa.DataType) -> bool:
     )
 
 
+def _min_max(arr: pa.Array) -> Any:
+    """``pyarrow.compute.min_max``, imported on first use: a run over text files never needs it (~15 ms)."""
+    import pyarrow.compute as pc
+
+    return pc.min_max(arr)
+
+
 def _decimal_min_max(arr: pa.Array) -> tuple[Any, Any]:
     """Minimum and maximum of a decimal128 array whose unscaled values fit 64 bits (precision <= 18):
     the low words of its values compared as int64, far cheaper than comparing 128-bit decimals."""
@@ -249,7 +255,7 @@ def _decimal_min_max(arr: pa.Array) -> tuple[Any, Any]:
     words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset : 2 * (arr.offset + len(arr)) : 2]
     low = pa.Array.from_buffers(pa.int64(), len(arr), [arr.buffers()[0], pa.py_buffer(np.ascontiguousarray(words))],
                                 offset=0) if arr.offset == 0 else pa.array(words, mask=arr.is_null().to_numpy(zero_copy_only=False))  # fmt: skip
-    mm = pc.min_max(low)
+    mm = _min_max(low)
     scale = decimal.Decimal(1).scaleb(-t.scale)
     return (decimal.Decimal(mm["min"].as_py()) * scale).quantize(scale), (
         decimal.Decimal(mm["max"].as_py()) * scale
@@ -263,7 +269,7 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
     arr = _decoded(arr)
     t = arr.type
     if pa.types.is_boolean(t):
-        mm = pc.min_max(arr)
+        mm = _min_max(arr)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
         return _bound(FAMILY_BOOLEAN, int(lo), render_scalar(lo, t)), _bound(
             FAMILY_BOOLEAN, int(hi), render_scalar(hi, t)
@@ -272,7 +278,7 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
         lo, hi = _decimal_min_max(arr)
         return _bound(FAMILY_NUMBER, lo, str(lo)), _bound(FAMILY_NUMBER, hi, str(hi))
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        mm = pc.min_max(arr)
+        mm = _min_max(arr)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
         if isinstance(lo, float) and (math.isnan(lo) or math.isnan(hi)):
             return None, None
@@ -280,20 +286,20 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
             FAMILY_NUMBER, hi, render_scalar(hi, t)
         )
     if pa.types.is_date(t):
-        days = pc.min_max(arr.cast(pa.date32()).cast(pa.int32()))
+        days = _min_max(arr.cast(pa.date32()).cast(pa.int32()))
         lo, hi = days["min"].as_py() * _NS_PER_DAY, days["max"].as_py() * _NS_PER_DAY
         return _bound(FAMILY_TEMPORAL, lo, render_ns(lo, True)), _bound(
             FAMILY_TEMPORAL, hi, render_ns(hi, True)
         )
     if pa.types.is_timestamp(t):
-        raw = pc.min_max(arr.cast(pa.int64()))
+        raw = _min_max(arr.cast(pa.int64()))
         f = _NS[t.unit]
         lo, hi = raw["min"].as_py() * f, raw["max"].as_py() * f
         return _bound(FAMILY_TEMPORAL, lo, render_ns(lo)), _bound(FAMILY_TEMPORAL, hi, render_ns(hi))
     if pa.types.is_time(t) or pa.types.is_duration(t):
-        mm = pc.min_max(arr)
+        mm = _min_max(arr)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
-        key = pc.min_max(arr.cast(pa.int64()))
+        key = _min_max(arr.cast(pa.int64()))
         return (
             _bound(FAMILY_TIME, key["min"].as_py(), render_scalar(lo, t)),
             _bound(FAMILY_TIME, key["max"].as_py(), render_scalar(hi, t)),

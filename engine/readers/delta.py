@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
@@ -140,6 +139,8 @@ def _read_checkpoint(parts: Sequence[FileRef]) -> tuple[dict[str, DeltaFile], di
     for ref in parts:
         source = filesystem_for(ref.url).open_random(ref.url)
         try:
+            import pyarrow.parquet as pq
+
             pf = pq.ParquetFile(source)
             names = set(pf.schema_arrow.names)
             cols = [c for c in ("add", "metaData") if c in names]

@@ -10,14 +10,16 @@ way across workers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
 from .base import ColumnStats, ReadOptions, TableStream, register, typed_stream
+
+if TYPE_CHECKING:  # imported where a file is opened: runs without Parquet files skip it (~10 ms)
+    import pyarrow.parquet as pq
 
 #: Bytes read from storage at a time while decoding a column chunk (pages stream; chunks are not
 #: pre-buffered whole, so memory stays bounded however large a row group is).
@@ -26,6 +28,8 @@ READ_BUFFER = 1 << 20
 
 def open_parquet_file(ref: FileRef) -> tuple[Any, pq.ParquetFile]:
     """(source, ParquetFile) with its footer parsed; a file that is not Parquet raises ``ReadError``."""
+    import pyarrow.parquet as pq
+
     source = filesystem_for(ref.url).open_random(ref.url)
     try:
         return source, pq.ParquetFile(source, buffer_size=READ_BUFFER, pre_buffer=False)
