@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 INLINE_BYTES = 16 << 20  # below this much data, forking workers costs more than it saves
 MIN_RANGE = 16 << 20  # the smallest byte range (or run of row groups) a large file is split into
+# Each range has a fixed cost per column (its sketches are allocated, sent back and merged: ~0.5 ms per
+# column), so the smaller ranges that end a split file are not cut below this many bytes per column.
+TAPER_BYTES_PER_COLUMN = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -189,13 +192,18 @@ def _split_units(
         return None
     units = []
     start = 0
-    sizes = range_sizes(ref.size, step_size, workers, min(MIN_RANGE, settings.split_size))
+    sizes = range_sizes(ref.size, step_size, workers, taper_floor(len(dialect.names), settings.split_size))
     for i, n in enumerate(sizes):
         end = None if i == len(sizes) - 1 else start + n
         units.append(_Unit(plans=(plan,), nbytes=n, split="range", dialect=dialect, start=start, end=end,
                            part=i))  # fmt: skip
         start += n
     return units
+
+
+def taper_floor(columns: int, split_size: int) -> int:
+    """The smallest range the end of a split file tapers to, for a table of ``columns`` columns."""
+    return max(min(MIN_RANGE, split_size), TAPER_BYTES_PER_COLUMN * columns)
 
 
 def range_sizes(size: int, step: int, workers: int, floor: int) -> list[int]:
