@@ -152,9 +152,11 @@ def warm_kernels() -> None:
 
 @pytest.fixture
 def once(benchmark):
-    """``once(fn)``: time ``fn`` with pytest-benchmark, a few rounds, no warm-up iterations."""
+    """``once(fn, rounds, setup)``: time ``fn`` with pytest-benchmark, a few rounds, no warm-up iterations."""
 
-    def run(fn, rounds: int = 3):
-        return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
+    def run(fn, rounds: int = 3, setup=None):
+        # ``setup`` runs, untimed, before each round: baselines measured there alternate with the timed
+        # runs, so a machine whose speed drifts (shared cloud hosts do) slows both sides alike
+        return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0, setup=setup)
 
     return run
