@@ -47,9 +47,10 @@ log = logging.getLogger(__name__)
 
 INLINE_BYTES = 16 << 20  # below this much data, forking workers costs more than it saves
 MIN_RANGE = 16 << 20  # the smallest byte range (or run of row groups) a large file is split into
-# Each range has a fixed cost per column (its sketches are allocated, sent back and merged: ~0.5 ms per
-# column), so the smaller ranges that end a split file are not cut below this many bytes per column.
-TAPER_BYTES_PER_COLUMN = 256 << 10
+# Each range has a fixed cost per column (its sketches fill from empty, are sent back and merged: ~0.4 ms
+# per column), so a range holds at least this many bytes per column where the file allows one range per
+# worker, and the smaller ranges that end a split file are not cut below it either.
+RANGE_BYTES_PER_COLUMN = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,11 @@ def _split_units(
         return None  # the worker reading it whole will report the problem
     if dialect is None:
         return None
+    columns = len(dialect.names)
+    step_size = range_step(ref.size, settings.split_size, workers, columns)
+    sizes = range_sizes(ref.size, step_size, workers, taper_floor(columns, settings.split_size))
     units = []
     start = 0
-    sizes = range_sizes(ref.size, step_size, workers, taper_floor(len(dialect.names), settings.split_size))
     for i, n in enumerate(sizes):
         end = None if i == len(sizes) - 1 else start + n
         units.append(_Unit(plans=(plan,), nbytes=n, split="range", dialect=dialect, start=start, end=end,
@@ -201,9 +204,16 @@ def _split_units(
     return units
 
 
+def range_step(size: int, split_size: int, workers: int, columns: int) -> int:
+    """``range_size`` for a table of ``columns`` columns: a wide table's ranges hold at least
+    ``RANGE_BYTES_PER_COLUMN`` per column, down to one range per worker (not two)."""
+    wide = min(split_size, RANGE_BYTES_PER_COLUMN * columns, math.ceil(size / workers))
+    return max(range_size(size, split_size, workers), wide)
+
+
 def taper_floor(columns: int, split_size: int) -> int:
     """The smallest range the end of a split file tapers to, for a table of ``columns`` columns."""
-    return max(min(MIN_RANGE, split_size), TAPER_BYTES_PER_COLUMN * columns)
+    return max(min(MIN_RANGE, split_size), RANGE_BYTES_PER_COLUMN * columns)
 
 
 def range_sizes(size: int, step: int, workers: int, floor: int) -> list[int]:

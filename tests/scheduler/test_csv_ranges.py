@@ -15,7 +15,7 @@ from nuvyn_executor.engine.discovery.base import FileRef
 from nuvyn_executor.engine.extract import extract_metadata
 from nuvyn_executor.engine.readers import ReadOptions
 from nuvyn_executor.engine.readers.csv_reader import SPECULATE_AFTER, plan_csv_split, record_boundary
-from nuvyn_executor.engine.scheduler.run import range_sizes, taper_floor
+from nuvyn_executor.engine.scheduler.run import range_sizes, range_step, taper_floor
 from nuvyn_executor.engine.settings import ExtractionSettings
 
 
@@ -44,9 +44,13 @@ def test_ranges_cover_the_file_and_taper_at_its_end() -> None:
     assert range_sizes(40 * mib, 20 * mib, 2, 16 * mib) == [20 * mib, 20 * mib]
     for size in (1, 17 * mib, 129 * mib + 5, 3000 * mib):
         assert sum(range_sizes(size, 64 * mib, 4, 16 * mib)) == size
-    # a wide table's ranges cost more each (sketches per column): its file does not taper
+    # a wide table's ranges cost more each (sketches per column): fewer of them, and no taper
     assert taper_floor(16, 64 * mib) == 16 * mib
     assert range_sizes(100 * mib, 25 * mib, 2, taper_floor(400, 64 * mib)) == [25 * mib] * 4
+    assert range_step(100 * mib, 64 * mib, 2, 16) == 25 * mib  # two ranges per worker
+    assert range_step(100 * mib, 64 * mib, 2, 400) == 50 * mib  # one
+    assert range_step(766 * mib, 64 * mib, 2, 16) == 64 * mib
+    assert range_step(766 * mib, 64 * mib, 2, 1000) == 64 * mib  # never above --split-size
 
 
 def test_a_file_without_quotes_splits_where_its_ranges_meet(tmp_path: Path) -> None:
