@@ -48,9 +48,10 @@ def _call_every_kernel() -> None:
     # The column kernel has two signatures (``buffers`` hands it read-only views): int32 bounds (binary
     # arrays, tokenized blocks) and int64 bounds (large binary arrays, fixed-width typed values).
     for typ in (pa.binary(), pa.large_binary(), pa.string(), pa.large_string()):
+        # built as the type, not cast to it: a cast imports pyarrow.compute (~15 ms), which runs over text
+        # files never need
         text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
-        arr = pa.array([v if v is None or text else v.encode() for v in values], type=typ)  # no cast:
-        # casting imports pyarrow.compute (~15 ms), which runs over text files never need
+        arr = pa.array([v if v is None or text else v.encode() for v in values], type=typ)
         tracker = TableTracker(["c"], ProfileOptions())
         tracker.update(pa.RecordBatch.from_arrays([arr], names=["c"]))
         tracker.update(pa.RecordBatch.from_arrays([arr.slice(1)], names=["c"]))

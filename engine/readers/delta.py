@@ -134,13 +134,13 @@ def _add(action: dict[str, Any]) -> DeltaFile:
 
 
 def _read_checkpoint(parts: Sequence[FileRef]) -> tuple[dict[str, DeltaFile], dict | None]:
+    import pyarrow.parquet as pq  # here, not at the top: runs without Delta tables skip it
+
     active: dict[str, DeltaFile] = {}
     meta = None
     for ref in parts:
         source = filesystem_for(ref.url).open_random(ref.url)
         try:
-            import pyarrow.parquet as pq
-
             pf = pq.ParquetFile(source)
             names = set(pf.schema_arrow.names)
             cols = [c for c in ("add", "metaData") if c in names]
