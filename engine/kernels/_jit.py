@@ -1,4 +1,4 @@
-"""The one Numba policy of the project, and the three machine primitives the kernels need.
+"""The one Numba policy of the project, and the machine primitives the kernels need.
 
 Every kernel is compiled through :func:`njit` so that all of them are nopython, release the GIL, and are
 cached on disk (``NUMBA_CACHE_DIR`` moves the cache for read-only installs).  With
@@ -151,6 +151,23 @@ if JIT_ENABLED:
 
         return sig, codegen
 
+    @intrinsic
+    def prefetch(typingctx, arr, idx):  # type: ignore[no-untyped-def]
+        """Ask for ``arr[idx]``'s cache line ahead of its use (``llvm.prefetch``: a hint; never faults)."""
+        sig = types.void(arr, idx)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
+            ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
+            builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # a read, kept in every cache level, data
+            return context.get_dummy_value()
+
+        return sig, codegen
+
     @numba.njit(**_POLICY)
     def clz64(x: np.uint64) -> int:
         """Leading zero bits of a uint64 (64 for 0)."""
@@ -165,6 +182,9 @@ else:
 
     def load_u64_le(arr: np.ndarray, idx: int) -> np.uint64:
         return np.uint64(int.from_bytes(arr[idx : idx + 8].tobytes(), "little"))
+
+    def prefetch(arr: np.ndarray, idx: int) -> None:
+        """A no-op without the JIT: a hint has no effect on results."""
 
     def clz64(x: np.uint64) -> int:
         return 64 - int(x).bit_length()

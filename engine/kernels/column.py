@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit
+from ._jit import njit, prefetch
 from .hashing import hash_bytes, load_word
 from .nulls import is_null_token, maybe_token, token_lengths, trim
 from .sketches import EXACT_LIMIT, hll_add, offer_sample, sample_priority, table_slot, table_to_registers
@@ -86,6 +86,13 @@ MEMO_PAUSE = 1 << 16  # ... for this many values, then is tried again (values ma
 # Entries of the per-column memo (a power of two: 128 KiB, whose pages are touched only once a column is
 # a HyperLogLog); large enough that a column of ~10,000 values hits it nearly always.
 MEMO_SIZE = 16384
+
+# Values far apart (a wide table's rows: a column's values kilobytes apart) defeat the hardware's
+# prefetcher, and every value's bytes then wait on memory: the kernel asks for the bytes of the value
+# this many places ahead.  Measured on 400 columns: -11 % per value; on 16 (~130-byte rows) it cost ~2 %,
+# so it is on only when values are further apart than ``PREFETCH_STRIDE`` bytes on average.
+PREFETCH_AHEAD = 8
+PREFETCH_STRIDE = 512
 
 INT64_MAX = np.iinfo(np.int64).max
 INT64_MIN = np.iinfo(np.int64).min
@@ -204,7 +211,10 @@ def update_column(
     min_key = _bswap64(load_word(smin, 0, smin_len if smin_len < 8 else 8))
     max_key = _bswap64(load_word(smax, 0, smax_len if smax_len < 8 else 8))
     settled = string_forever(flags, fmt) or (mode & MODE_CLASSIFY) == 0
+    far_apart = n > PREFETCH_AHEAD and starts[n - 1] - starts[0] > PREFETCH_STRIDE * n
     for i in range(n):
+        if far_apart and i + PREFETCH_AHEAD < n:
+            prefetch(data, starts[i + PREFETCH_AHEAD])
         if has_validity:
             bit = vbit0 + i
             if ((validity[bit >> 3] >> (bit & 7)) & 1) == 0:

@@ -127,3 +127,35 @@ def test_sketch_switches_to_hll_like_reference(n, salt, nchunks) -> None:
     got = tracker.view()
     assert (got.hashes, got.registers) == (want.hashes, want.registers)
     assert got.distinct_count == want.distinct_count
+
+
+@settings(max_examples=40)
+@given(column_of(max_size=80), st.integers(600, 3000), st.integers(0, 6))
+def test_values_far_apart_match_reference(values, filler, k) -> None:
+    """Values kilobytes apart (a wide table's rows) are folded with their bytes fetched ahead; the profile
+    is the twin's all the same.  The first column of a tokenized two-column block, the second filler."""
+    from nuvyn_executor.engine.kernels.column import PREFETCH_AHEAD, PREFETCH_STRIDE
+    from nuvyn_executor.engine.kernels.csv_tokenize import PADDING, TOK_DONE, tokenize
+    from nuvyn_executor.engine.kernels.nulls import pack_tokens
+
+    assert filler > PREFETCH_STRIDE
+    cells = [b"" if v is None else v for v in values]  # an empty field is a null, as None is
+    cells = [c for c in cells if not any(b in c for b in b',"\r\n')]  # plain fields only
+    if not cells:
+        return
+    text = b"".join(c + b"," + b"x" * filler + b"\n" for c in cells)
+    buf = np.zeros(len(text) + PADDING, dtype=np.uint8)
+    buf[: len(text)] = np.frombuffer(text, dtype=np.uint8)
+    starts = np.empty((2, len(cells) + 1), dtype=np.int32)
+    ends = np.empty((2, len(cells) + 1), dtype=np.int32)
+    rows, _pos, status = tokenize(buf, 0, len(text), True, ord(","), ord('"'), starts, ends)
+    assert (rows, status) == (len(cells), TOK_DONE)
+    if rows > PREFETCH_AHEAD:  # the kernel's condition for fetching ahead holds
+        assert starts[0, rows - 1] - starts[0, 0] > PREFETCH_STRIDE * rows
+    opts = ProfileOptions(sample_size=k, null_tokens=TOKENS)
+    mix = opts.column_seed_mix("c")
+    tracker = ColumnTracker("c", 0, k)  # the twin's name for its column
+    buf.setflags(write=False)
+    tracker.update_fields(buf, starts[0, :rows], ends[0, :rows], pack_tokens(TOKENS), mix)
+    want = R.profile_values(cells, tokens=TOKENS, seed_mix=int(mix), sample_size=k)
+    assert tracker.view() == want
