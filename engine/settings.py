@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigurationError
-from .kernels.nulls import DEFAULT_NULL_TOKENS
 
 # --- defaults -------------------------------------------------------------------------------------------
+#: The contract's default null tokens; an empty (or all-blank) field is always null.
+DEFAULT_NULL_TOKENS: tuple[str, ...] = ("NULL", "null", "None", "NA", "N/A", "NaN", "nan", "#N/A")
 DEFAULT_SCHEMA = "_executor_metadata"
 DEFAULT_DB_FILE = "executor_metadata.duckdb"
 DEFAULT_SAMPLE_SIZE = 5

@@ -6,9 +6,6 @@ import numpy as np
 
 from ._jit import njit
 
-#: The contract's default null tokens; an empty (or all-blank) field is always null.
-DEFAULT_NULL_TOKENS: tuple[str, ...] = ("NULL", "null", "None", "NA", "N/A", "NaN", "nan", "#N/A")
-
 
 def pack_tokens(tokens: tuple[str, ...] | list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Pack tokens into (data, offsets) arrays for the kernels (tokens are matched after trimming)."""

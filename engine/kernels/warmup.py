@@ -6,6 +6,7 @@ can corrupt Numba's cache, and compiling in each worker would cost seconds per w
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -23,8 +24,14 @@ def warmup() -> float:
         _done = True
         return 0.0
     t0 = time.perf_counter()
-    with loading_without_refresh():
-        _call_every_kernel()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # loading builds Numba's type and code objects, which stay: collecting during it frees nothing
+    try:
+        with loading_without_refresh():
+            _call_every_kernel()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     _done = True
     return time.perf_counter() - t0
 

@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels.hashing import fmix64_py
-from ..kernels.nulls import DEFAULT_NULL_TOKENS, pack_tokens
+from ..kernels.nulls import pack_tokens
+from ..settings import DEFAULT_NULL_TOKENS
 from . import _math as M
 from .column import ORIGIN_SCHEMA, ORIGIN_VALUES, ColumnProfile, ColumnSummary, ColumnTracker
 from .typed import sql_type

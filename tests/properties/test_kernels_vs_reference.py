@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from nuvyn_executor.engine.kernels import reference as R
 from nuvyn_executor.engine.kernels.hashing import hash_bytes
-from nuvyn_executor.engine.kernels.nulls import DEFAULT_NULL_TOKENS
 from nuvyn_executor.engine.kernels.types import classify
 from nuvyn_executor.engine.profile.column import ColumnTracker
 from nuvyn_executor.engine.profile.table import ProfileOptions
+from nuvyn_executor.engine.settings import DEFAULT_NULL_TOKENS
 
 from ..strategies import column_of, text_values
 
