@@ -57,7 +57,7 @@ def metadata_extraction(
     """
     gc_was_enabled = gc.isenabled()
     # The engine's imports create ~100,000 objects that live as long as the process; the collector's passes
-    # over them during the imports free nothing and cost ~20 ms of every run.
+    # over them during the imports free nothing and cost 10-20 ms of every run.
     gc.disable()
     try:
         from ...engine.errors import SinkError
