@@ -6,12 +6,12 @@ can corrupt Numba's cache, and compiling in each worker would cost seconds per w
 
 from __future__ import annotations
 
-import gc
 import time
 
 import numpy as np
 import pyarrow as pa
 
+from .._gc import collection_paused
 from ._jit import JIT_ENABLED, loading_without_refresh
 
 _done = False
@@ -24,14 +24,8 @@ def warmup() -> float:
         _done = True
         return 0.0
     t0 = time.perf_counter()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # loading builds Numba's type and code objects, which stay: collecting during it frees nothing
-    try:
-        with loading_without_refresh():
-            _call_every_kernel()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with collection_paused(), loading_without_refresh():
+        _call_every_kernel()
     _done = True
     return time.perf_counter() - t0
 
