@@ -46,13 +46,11 @@ def _call_every_kernel() -> None:
     from .types import classify_bytes
 
     values = ["1", "2.5", "2024-01-31", "x", None, "true", "01/02/2024 10:00", "", "NULL"]
-    # The column kernel has two signatures (``buffers`` hands it read-only views): int32 bounds (binary
-    # arrays, tokenized blocks) and int64 bounds (large binary arrays, fixed-width typed values).
-    for typ in (pa.binary(), pa.large_binary(), pa.string(), pa.large_string()):
-        # built as the type, not cast to it: a cast imports pyarrow.compute (~15 ms), which runs over text
-        # files never need
-        text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
-        arr = pa.array([v if v is None or text else v.encode() for v in values], type=typ)
+    # The column kernel has two signatures (``buffers`` hands it read-only views of any binary or string
+    # array): int32 bounds (binary and string arrays, tokenized blocks) and int64 bounds (large ones,
+    # fixed-width typed values).
+    for typ in (pa.binary(), pa.large_binary()):
+        arr = pa.array([None if v is None else v.encode() for v in values], type=typ)
         tracker = TableTracker(["c"], ProfileOptions())
         tracker.update(pa.RecordBatch.from_arrays([arr], names=["c"]))
         tracker.update(pa.RecordBatch.from_arrays([arr.slice(1)], names=["c"]))
