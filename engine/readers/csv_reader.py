@@ -269,10 +269,8 @@ class _RaggedCollector:
         if not self.pending:
             return None
         texts, self.pending = self.pending, []
-        if pycsv.field_size_limit() < MAX_BLOCK_SIZE:
-            pycsv.field_size_limit(
-                MAX_BLOCK_SIZE
-            )  # a record may be as large as a block (the default: 128 KiB)
+        if pycsv.field_size_limit() < MAX_BLOCK_SIZE:  # a record may be as large as a block (default 128 KiB)
+            pycsv.field_size_limit(MAX_BLOCK_SIZE)
         n = len(self.dialect.names)
         kw: dict[str, Any] = {"delimiter": self.dialect.delimiter, "strict": False}
         if self.dialect.quote:
@@ -444,8 +442,8 @@ def open_csv_range(
         encoding=dialect.encoding,
         details=_details(dialect),
         close=body.close,
+        speculative_end=not certain,
     )
-    table.speculative_end = not certain
     if dialect.encoding != "utf-8" and start == 0:
         table.warnings.append("not UTF-8: text decoded as Windows-1252")
     table.batches = _batches_with_stats(table, body, dialect, options.block_size)
