@@ -192,15 +192,28 @@ _U1 = np.uint64(1)
 
 
 @njit
-def _word_digits(data: np.ndarray, p: int, m: int) -> tuple[int, int]:
-    """The leading digits among the ``m`` (1..8) bytes at ``p``: (value, count), without a loop.
+def _non_digits(w: np.uint64) -> np.uint64:
+    """The high bit of every byte of ``w`` that is not an ASCII digit, or that sits above one that is not.
 
     A byte is a digit when neither ``byte - '0'`` nor ``byte + 0x46`` sets its high bit; borrows and
     carries only run upwards from a non-digit byte, so the lowest flagged byte is the first non-digit.
-    The digits are then shifted to the top of the word and combined pairwise (Lemire's method).
+    """
+    return ((w + _P46) | (w - _ZEROS)) & _HIGH
+
+
+@njit
+def _low_bytes(n: int) -> np.uint64:
+    """A mask of the ``n`` (1..8) low bytes of a word."""
+    return _ALL64 if n == 8 else (_U1 << np.uint64(8 * n)) - _U1
+
+
+@njit
+def _word_digits(data: np.ndarray, p: int, m: int) -> tuple[int, int]:
+    """The leading digits among the ``m`` (1..8) bytes at ``p``: (value, count), without a loop: the first
+    byte ``_non_digits`` flags ends them; they are then combined pairwise (Lemire's method).
     """
     w = load_word(data, p, m)
-    flagged = ((w + _P46) | (w - _ZEROS)) & _HIGH
+    flagged = _non_digits(w)
     nd = m
     if flagged != _ZERO64:
         first = ctz64(flagged) >> 3
@@ -208,7 +221,7 @@ def _word_digits(data: np.ndarray, p: int, m: int) -> tuple[int, int]:
             nd = first
     if nd == 0:
         return 0, 0
-    keep = _ALL64 if nd == 8 else (_U1 << np.uint64(8 * nd)) - _U1
+    keep = _low_bytes(nd)
     return _combine_digits((w & keep) - (_ZEROS & keep), nd), nd
 
 
@@ -227,8 +240,8 @@ def short_number(data: np.ndarray, a: int, b: int):
     ``123.45`` (up to 8 bytes, no superfluous leading zero).  Code 0: not one of them."""
     n = b - a
     w = load_word(data, a, n)
-    keep = _ALL64 if n == 8 else (_U1 << np.uint64(8 * n)) - _U1
-    flagged = ((w + _P46) | (w - _ZEROS)) & _HIGH & keep
+    keep = _low_bytes(n)
+    flagged = _non_digits(w) & keep
     first_zero = (w & np.uint64(0xFF)) == np.uint64(48)
     if flagged == _ZERO64:
         if n > 1 and first_zero:
@@ -239,7 +252,7 @@ def short_number(data: np.ndarray, a: int, b: int):
     if data[a + k] != 46 or k == 0 or k == n - 1:
         return _NOT_SHORT
     w2 = w + (np.uint64(2) << np.uint64(8 * k))  # the '.' made a '0': every byte must now be a digit
-    if ((w2 + _P46) | (w2 - _ZEROS)) & _HIGH & keep != _ZERO64:
+    if _non_digits(w2) & keep != _ZERO64:
         return _NOT_SHORT
     if k > 1 and first_zero:
         return _NOT_SHORT
