@@ -27,6 +27,11 @@ _POLICY = {"nogil": True, "cache": True, "error_model": "numpy", "_nrt": False}
 
 JIT_ENABLED: bool = not _numba_config.DISABLE_JIT
 
+# The uint64 constants every kernel module needs (Numba folds module globals into the compiled code).
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+U_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+
 
 _NOT_KERNEL_SOURCES = {"reference.py", "warmup.py", "__init__.py"}  # no compiled code in these
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import ctz64, load_u64_le, njit
+from ._jit import U0, U1, ctz64, load_u64_le, njit
 
 #: Statuses returned with (rows, next position).
 TOK_DONE = 0  # every byte up to ``stop`` is consumed (``at_eof``: the last record included)
@@ -38,9 +38,6 @@ CR = 13
 
 _LO = np.uint64(0x0101010101010101)
 _7F = np.uint64(0x7F7F7F7F7F7F7F7F)
-_ONE = np.uint64(1)
-_ZERO = np.uint64(0)
-_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @njit
@@ -107,11 +104,11 @@ def tokenize(
         if quoting:
             m |= _bytes_equal(w, p_quote)
         if stop - i < 8:
-            m &= (_ONE << np.uint64(8 * (stop - i))) - _ONE
+            m &= (U1 << np.uint64(8 * (stop - i))) - U1
         nxt = i + 8
-        while m != _ZERO:
+        while m != U0:
             p = i + (ctz64(m) >> 3)
-            m &= m - _ONE
+            m &= m - U1
             c = buf[p]
             if c == delim:
                 if col == last:

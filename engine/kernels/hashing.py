@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import load_u64_le, njit
+from ._jit import U0, U1, load_u64_le, njit
 
 _C1 = np.uint64(0x87C37B91114253D5)
 _C2 = np.uint64(0x4CF5AD432745937F)
@@ -25,8 +25,6 @@ _S27 = np.uint64(27)
 _S37 = np.uint64(37)
 _S31 = np.uint64(31)
 _S33 = np.uint64(33)
-_ZERO = np.uint64(0)
-_ONE = np.uint64(1)
 HASH_SEED = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -62,7 +60,7 @@ def load_word(data: np.ndarray, i: int, n: int) -> np.uint64:
     else:
         w = load_u64_le(data, size - 8) >> np.uint64(8 * (i + 8 - size))
     if n < 8:
-        w &= (_ONE << np.uint64(8 * n)) - _ONE
+        w &= (U1 << np.uint64(8 * n)) - U1
     return w
 
 
@@ -79,8 +77,8 @@ def hash_bytes(data: np.ndarray, start: int, end: int) -> np.uint64:
     if i < end:
         h ^= _mix(load_word(data, i, end - i))
     h = fmix64(h)
-    if h == _ZERO:
-        h = _ONE
+    if h == U0:
+        h = U1
     return h
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import clz64, njit
+from ._jit import U0, clz64, njit
 from .hashing import fmix64
 
 EXACT_LIMIT = 4096  # the contract wants exact counts up to 1,000; dates over ten years need ~3,700
@@ -23,7 +23,6 @@ TABLE_CAP = 8192  # power of two, twice EXACT_LIMIT: load factor <= 0.5
 HLL_P = 14  # 16384 registers: standard error 1.04 / sqrt(16384) = 0.8 %
 HLL_M = 1 << HLL_P
 
-_U0 = np.uint64(0)
 _SHIFT_IDX = np.uint64(64 - HLL_P)
 _SHIFT_P = np.uint64(HLL_P)
 _MAX_RANK = 64 - HLL_P + 1
@@ -47,7 +46,7 @@ def table_slot(table: np.ndarray, h: np.uint64) -> int:
     slot = np.int64(h & np.uint64(mask))
     while True:
         cur = table[slot]
-        if cur == _U0:
+        if cur == U0:
             return slot
         if cur == h:
             return -1
@@ -57,7 +56,7 @@ def table_slot(table: np.ndarray, h: np.uint64) -> int:
 @njit
 def table_to_registers(table: np.ndarray, registers: np.ndarray) -> None:
     for i in range(table.shape[0]):
-        if table[i] != _U0:
+        if table[i] != U0:
             hll_add(registers, table[i])
 
 

@@ -23,7 +23,7 @@ import functools
 
 import numpy as np
 
-from ._jit import JIT_ENABLED, ctz64, njit
+from ._jit import JIT_ENABLED, U0, U1, U_ALL, ctz64, njit
 from .hashing import load_word
 
 # --- type codes (bit flags; a column ORs the codes of its values) -------------------------------------
@@ -175,8 +175,6 @@ def _digits(data: np.ndarray, p: int, b: int, maxn: int) -> tuple[int, int]:
     return v, n
 
 
-_ZERO64 = np.uint64(0)
-_ALL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _POW10 = np.array([10**i for i in range(9)], dtype=np.int64)
 _ZEROS = np.uint64(0x3030303030303030)
 _P46 = np.uint64(0x4646464646464646)
@@ -188,7 +186,6 @@ _TEN = np.uint64(10)
 _U8 = np.uint64(8)
 _U16 = np.uint64(16)
 _U32 = np.uint64(32)
-_U1 = np.uint64(1)
 
 
 @njit
@@ -204,7 +201,7 @@ def _non_digits(w: np.uint64) -> np.uint64:
 @njit
 def _low_bytes(n: int) -> np.uint64:
     """A mask of the ``n`` (1..8) low bytes of a word."""
-    return _ALL64 if n == 8 else (_U1 << np.uint64(8 * n)) - _U1
+    return U_ALL if n == 8 else (U1 << np.uint64(8 * n)) - U1
 
 
 @njit
@@ -215,7 +212,7 @@ def _word_digits(data: np.ndarray, p: int, m: int) -> tuple[int, int]:
     w = load_word(data, p, m)
     flagged = _non_digits(w)
     nd = m
-    if flagged != _ZERO64:
+    if flagged != U0:
         first = ctz64(flagged) >> 3
         if first < nd:
             nd = first
@@ -243,7 +240,7 @@ def short_number(data: np.ndarray, a: int, b: int):
     keep = _low_bytes(n)
     flagged = _non_digits(w) & keep
     first_zero = (w & np.uint64(0xFF)) == np.uint64(48)
-    if flagged == _ZERO64:
+    if flagged == U0:
         if n > 1 and first_zero:
             return _NOT_SHORT
         v = _combine_digits((w & keep) - (_ZEROS & keep), n)
@@ -252,11 +249,11 @@ def short_number(data: np.ndarray, a: int, b: int):
     if data[a + k] != 46 or k == 0 or k == n - 1:
         return _NOT_SHORT
     w2 = w + (np.uint64(2) << np.uint64(8 * k))  # the '.' made a '0': every byte must now be a digit
-    if _non_digits(w2) & keep != _ZERO64:
+    if _non_digits(w2) & keep != U0:
         return _NOT_SHORT
     if k > 1 and first_zero:
         return _NOT_SHORT
-    low = (_U1 << np.uint64(8 * k)) - _U1
+    low = (U1 << np.uint64(8 * k)) - U1
     digits = (w & low) | ((w >> _U8) & ~low)  # the dot taken out
     dkeep = keep >> _U8
     mant = _combine_digits((digits & dkeep) - (_ZEROS & dkeep), n - 1)
