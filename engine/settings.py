@@ -70,6 +70,10 @@ ENV_DB_BACKOFF = "EXECUTOR_DB_BACKOFF"
 ENV_DB_BACKOFF_MAX = "EXECUTOR_DB_BACKOFF_MAX"
 ENV_DB_TIMEOUT = "EXECUTOR_DB_TIMEOUT"
 ENV_MAX_STATEMENT_BYTES = "EXECUTOR_MAX_STATEMENT_BYTES"
+ENV_KERNELS = "EXECUTOR_KERNELS"
+ENV_NUMBA_DISABLE_JIT = "NUMBA_DISABLE_JIT"
+ENV_NUMBA_CACHE_DIR = "NUMBA_CACHE_DIR"
+KERNEL_BACKENDS = ("auto", "compiled", "jit")
 ENV_DATABRICKS_HOST = "DATABRICKS_SERVER_HOSTNAME"
 ENV_DATABRICKS_HTTP_PATH = "DATABRICKS_HTTP_PATH"
 ENV_DATABRICKS_TOKEN = "DATABRICKS_ACCESS_TOKEN"
@@ -111,6 +115,28 @@ def parse_float(value: str, name: str, minimum: float | None = None) -> float:
     if minimum is not None and not x >= minimum:  # also refuses nan
         raise ConfigurationError(f"`{name}` must be at least {minimum}, not {x}")
     return x
+
+
+def kernel_backend_request(environ: Mapping[str, str] | None = None) -> str:
+    """Which kernels to run: ``python`` (``NUMBA_DISABLE_JIT=1``: the plain functions, for tests),
+    ``auto`` (the compiled module, falling back to Numba's JIT when it cannot be built), ``compiled``
+    (the compiled module or an error; a build that failed before is retried) or ``jit``."""
+    env = os.environ if environ is None else environ
+    disabled = env.get(ENV_NUMBA_DISABLE_JIT, "").strip()
+    if disabled and disabled != "0":  # Numba reads it as an int: any other number disables the JIT
+        return "python"
+    value = env.get(ENV_KERNELS, "auto").strip().lower() or "auto"
+    if value not in KERNEL_BACKENDS:
+        raise ConfigurationError(
+            f"`{ENV_KERNELS}` must be one of {', '.join(KERNEL_BACKENDS)}, not `{value}`"
+        )
+    return value
+
+
+def kernel_cache_root(environ: Mapping[str, str] | None = None) -> str | None:
+    """``NUMBA_CACHE_DIR``: where compiled kernels are kept when the package folder is not the place."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_NUMBA_CACHE_DIR) or None
 
 
 def default_workers() -> int:

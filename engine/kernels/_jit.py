@@ -1,22 +1,32 @@
-"""The one Numba policy of the project, and the machine primitives the kernels need.
+"""The one Numba policy of the project, the choice of kernel backend, and the machine primitives.
 
-Every kernel is compiled through :func:`njit` so that all of them are nopython, release the GIL, and are
-cached on disk (``NUMBA_CACHE_DIR`` moves the cache for read-only installs).  With
-``NUMBA_DISABLE_JIT=1`` the decorator returns the plain Python function, which is how the no-JIT test run
-exercises the very same code; the primitives then fall back to their Python definitions.
+Every kernel is written once, as a Python function under :func:`njit`, and runs one of three ways
+(``BACKEND``):
+
+* ``compiled``: the entry points come from the extension module ``compiled.py`` builds once per machine;
+  Numba is not imported at all, and the decorator below returns the plain function (the kernel modules
+  then only provide constants and the Python helpers).  The default.
+* ``jit``: Numba compiles each kernel (nopython, GIL released, cached on disk, ``NUMBA_CACHE_DIR`` moves
+  the cache): ``EXECUTOR_KERNELS=jit``, and the fallback when the compiled module cannot be built.
+* ``python``: with ``NUMBA_DISABLE_JIT=1`` the decorator returns the plain Python function, which is how
+  the no-JIT test run exercises the very same code; the primitives fall back to their Python definitions.
+
+Callers reach the entry points through ``entry.py``, which picks the backend's function.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any, TypeVar
 
-import numba
 import numpy as np
-from numba.core import config as _numba_config
+
+from ..errors import ConfigurationError
+from ..settings import kernel_backend_request
+from .compiled import NOT_KERNEL_SOURCES, load, source_digest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,7 +35,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 # inside a loop costs an atomic incref/decref pair per iteration, which measured as 4x slower hashing.
 _POLICY = {"nogil": True, "cache": True, "error_model": "numpy", "_nrt": False}
 
-JIT_ENABLED: bool = not _numba_config.DISABLE_JIT
+
+def _choose_backend() -> tuple[str, ModuleType | None, str | None]:
+    request = kernel_backend_request()
+    if request in ("python", "jit"):
+        return request, None, None
+    module, reason = load(required=request == "compiled")
+    if module is not None:
+        return "compiled", module, None
+    if request == "compiled":
+        raise ConfigurationError(f"EXECUTOR_KERNELS=compiled, but {reason}")
+    return "jit", None, reason
+
+
+BACKEND, COMPILED_MODULE, FALLBACK_REASON = _choose_backend()
+JIT_ENABLED: bool = BACKEND == "jit"  # the decorator compiles with Numba
+NATIVE: bool = BACKEND != "python"  # entry points run machine code (no Python integer semantics)
+
+if JIT_ENABLED:
+    import numba
 
 # The uint64 constants every kernel module needs (Numba folds module globals into the compiled code).
 U0 = np.uint64(0)
@@ -33,7 +61,8 @@ U1 = np.uint64(1)
 U_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-_NOT_KERNEL_SOURCES = {"reference.py", "warmup.py", "__init__.py"}  # no compiled code in these
+# Numba's cache does not depend on how the compiled module is built
+_NOT_JIT_SOURCES = NOT_KERNEL_SOURCES | {"build.py"}
 
 
 def _install_package_stamp() -> None:
@@ -50,12 +79,7 @@ def _install_package_stamp() -> None:
     except ImportError:  # pragma: no cover - very old or very new numba
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    digest = hashlib.sha256()
-    for name in sorted(os.listdir(here)):
-        if name.endswith(".py") and name not in _NOT_KERNEL_SOURCES:
-            with open(os.path.join(here, name), "rb") as fh:
-                digest.update(name.encode() + b"\0" + fh.read())
-    stamp = digest.hexdigest()
+    stamp = source_digest(_NOT_JIT_SOURCES).hexdigest()
     base = getattr(caching, "_CacheLocator", None)
     impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
     if base is None or impl is None or not hasattr(impl, "_locator_classes"):

@@ -19,11 +19,9 @@ values.  Rules (CONTRACT.md, "Data types"):
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from ._jit import JIT_ENABLED, U0, U1, U_ALL, ctz64, njit
+from ._jit import U0, U1, U_ALL, ctz64, njit
 from .hashing import load_word
 
 # --- type codes (bit flags; a column ORs the codes of its values) -------------------------------------
@@ -660,27 +658,3 @@ def classify_general(data: np.ndarray, a: int, b: int):
     if 97 <= lc <= 122:
         return _month_first_date(data, a, b)
     return _STRING_RESULT
-
-
-def classify_bytes(raw: bytes) -> int:
-    """Type code of one trimmed, non-null value: a convenience for sniffing a few rows, not a hot loop.
-
-    Short values are cached: sniffing many small files of one schema classifies the same header and
-    values again and again (it was 40% of profiling 1,000 small files).
-    """
-    return _classify_short(raw) if len(raw) <= 64 else _classify_bytes(raw)
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _classify_short(raw: bytes) -> int:
-    return _classify_bytes(raw)
-
-
-def _classify_bytes(raw: bytes) -> int:
-    buf = np.zeros(max(8, len(raw)), dtype=np.uint8)
-    buf[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)
-    buf.setflags(write=False)
-    if JIT_ENABLED:
-        return int(classify(buf, 0, len(raw))[0])
-    with np.errstate(over="ignore"):  # in plain Python the word-at-a-time digit tests wrap on purpose
-        return int(classify(buf, 0, len(raw))[0])

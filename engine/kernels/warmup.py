@@ -1,7 +1,9 @@
-"""Compile (or load from Numba's disk cache) every kernel signature the engine uses, once, in the parent.
+"""With the JIT backend: compile (or load from Numba's disk cache) every kernel signature the engine uses,
+once, in the parent.
 
 Workers are forked afterwards and inherit the compiled code.  Compiling in several processes at once
-can corrupt Numba's cache, and compiling in each worker would cost seconds per worker.
+can corrupt Numba's cache, and compiling in each worker would cost seconds per worker.  With the compiled
+module (the default backend) there is nothing to do: importing it made every kernel callable.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def _call_every_kernel() -> None:
         initial_hypotheses,
     )
     from .csv_tokenize import PADDING, tokenize
-    from .types import classify_bytes
+    from .entry import classify_bytes
 
     values = ["1", "2.5", "2024-01-31", "x", None, "true", "01/02/2024 10:00", "", "NULL"]
     # The column kernel has two signatures (``buffers`` hands it read-only views of any binary or string

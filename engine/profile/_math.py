@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..kernels.sketches import EXACT_LIMIT, HLL_M, HLL_P, TABLE_CAP, table_to_registers
+from ..kernels.entry import table_to_registers
+from ..kernels.sketches import EXACT_LIMIT, HLL_M, HLL_P, TABLE_CAP
 from ..kernels.types import (
     BOOL_FAMILY,
     DATE_FORMATS,

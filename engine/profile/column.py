@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels import column as K
-from ..kernels._jit import JIT_ENABLED
 from ..kernels.buffers import binary_views, field_views, fixed_width_views
+from ..kernels.entry import NATIVE, update_column
 from ..kernels.sketches import HLL_M, TABLE_CAP, empty_sample
 from ..kernels.types import ALL_FORMATS, N_FORMATS, T_STRING
 from . import _math as M
@@ -398,15 +398,15 @@ class ColumnTracker:
         self._fst[1] = -np.inf
         self._s_idx[:] = -1
         ist = self._ist
-        if JIT_ENABLED:
-            K.update_column(
+        if NATIVE:
+            update_column(
                 v.starts, v.ends, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1],
                 seed_mix, ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio,
                 self._s_idx, self._smin, self._smax, self._memo, mode,
             )  # fmt: skip
         else:
             with np.errstate(over="ignore"):  # uint64 hashing wraps on purpose
-                K.update_column(
+                update_column(
                     v.starts, v.ends, v.data, v.validity, v.validity_bit_offset, n, tokens[0], tokens[1],
                     seed_mix, ist, self._fst, self._fmt_mm, self._table, self._registers, self._s_prio,
                     self._s_idx, self._smin, self._smax, self._memo, mode,

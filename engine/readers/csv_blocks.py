@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..kernels.csv_tokenize import PADDING, TOK_FALLBACK, TOK_FULL, tokenize
+from ..kernels.csv_tokenize import PADDING, TOK_FALLBACK, TOK_FULL
+from ..kernels.entry import tokenize
 from .base import FieldBlock, RecordTooLarge
 from .dialect import Dialect
 

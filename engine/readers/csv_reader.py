@@ -35,11 +35,10 @@ from ..kernels.csv_scan import (
     S_FIELD_START,
     S_QUOTED,
     TRANSITIONS,
-    advance_state,
-    find_boundary,
     initial_hypotheses,
     unquoted_hypotheses,
 )
+from ..kernels.entry import advance_state, find_boundary
 from .base import FieldBlock, ReadOptions, RecordTooLarge, TableStream, register
 from .compression import detect_compression, open_decompressed
 from .csv_blocks import iter_field_blocks, single_bytes

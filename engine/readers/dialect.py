@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ReadError
-from ..kernels.csv_scan import TRANSITIONS, byte_classes, first_record_end
-from ..kernels.types import BOOL_FAMILY, NUMERIC_FAMILY, TEMPORAL_FAMILY, classify_bytes
+from ..kernels.csv_scan import TRANSITIONS, byte_classes
+from ..kernels.entry import classify_bytes, first_record_end
+from ..kernels.types import BOOL_FAMILY, NUMERIC_FAMILY, TEMPORAL_FAMILY
 
 log = logging.getLogger(__name__)
 

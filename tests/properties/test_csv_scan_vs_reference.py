@@ -12,10 +12,9 @@ from nuvyn_executor.engine.kernels import reference as R
 from nuvyn_executor.engine.kernels.csv_scan import (
     TRANSITIONS,
     byte_classes,
-    find_boundary,
-    first_record_end,
     initial_hypotheses,
 )
+from nuvyn_executor.engine.kernels.entry import find_boundary, first_record_end
 
 csv_bytes = st.lists(
     st.sampled_from([b'"', b",", b"\n", b"\r", b"a", b"b", b'""', b"\r\n", b";"]), max_size=60

@@ -24,8 +24,8 @@ from nuvyn_executor.engine.kernels.csv_tokenize import (
     TOK_FALLBACK,
     TOK_FULL,
     TOK_NEED_MORE,
-    tokenize,
 )
+from nuvyn_executor.engine.kernels.entry import tokenize
 from nuvyn_executor.engine.profile.table import ProfileOptions, TableTracker
 from nuvyn_executor.engine.readers.base import FieldBlock, RecordTooLarge
 from nuvyn_executor.engine.readers.csv_blocks import iter_field_blocks

@@ -14,8 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nuvyn_executor.engine.kernels import reference as R
-from nuvyn_executor.engine.kernels.hashing import hash_bytes
-from nuvyn_executor.engine.kernels.types import classify
+from nuvyn_executor.engine.kernels.entry import classify, hash_bytes  # the backend's: compiled, JIT or Python
 from nuvyn_executor.engine.profile.column import ColumnTracker
 from nuvyn_executor.engine.profile.table import ProfileOptions
 from nuvyn_executor.engine.settings import DEFAULT_NULL_TOKENS
@@ -135,7 +134,8 @@ def test_values_far_apart_match_reference(values, filler, k) -> None:
     """Values kilobytes apart (a wide table's rows) are folded with their bytes fetched ahead; the profile
     is the twin's all the same.  The first column of a tokenized two-column block, the second filler."""
     from nuvyn_executor.engine.kernels.column import PREFETCH_AHEAD, PREFETCH_STRIDE
-    from nuvyn_executor.engine.kernels.csv_tokenize import PADDING, TOK_DONE, tokenize
+    from nuvyn_executor.engine.kernels.csv_tokenize import PADDING, TOK_DONE
+    from nuvyn_executor.engine.kernels.entry import tokenize
     from nuvyn_executor.engine.kernels.nulls import pack_tokens
 
     assert filler > PREFETCH_STRIDE
