@@ -1,7 +1,8 @@
 """The executor against the tools a user would run instead, on the same files, in the same run.
 
 Every command runs in a fresh process (imports and start-up included, as a user pays them), best of
-several rounds, with the memory of its whole process tree sampled.  The baselines' rounds alternate with
+several rounds; the memory of its whole process tree is sampled in one more run of its own (a sampler
+running beside a timed run would take CPU from it).  The baselines' rounds alternate with
 the executor's (the same host runs ~30 % faster or slower from one minute to the next, so baselines
 measured once before would skew every ratio).  Baseline: pyarrow's all-string ``read_csv``
 (the parse any profile needs at least).  Beside it: DuckDB's ``SUMMARIZE`` over ``read_csv`` (the
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, HERE, SCALE, best_of, executor_cmd, measure, record, tpch_lineitem, with_pss
+from .conftest import DATA, HERE, SCALE, best_of, executor_cmd, measure, record, tpch_lineitem, with_memory
 
 PYARROW_READ = """
 import sys, pyarrow as pa, pyarrow.csv as csv
@@ -46,7 +47,7 @@ print(df.height)
 
 
 def _runs(cmd: list[str], rounds: int = 3):
-    return with_pss(best_of([measure(cmd) for _ in range(rounds)]), cmd)
+    return with_memory(best_of([measure(cmd) for _ in range(rounds)]), cmd)
 
 
 def _info(m, baseline=None) -> dict:
@@ -73,9 +74,9 @@ def test_lineitem_csv_against_the_alternatives(once, benchmark, lineitem_csv, wa
 
     once(lambda: runs.append(measure(executor_cmd(str(lineitem_csv)))), rounds=5,
          setup=baselines_between_rounds)  # fmt: skip
-    ours = with_pss(best_of(runs), executor_cmd(str(lineitem_csv)))
-    pyarrow_baseline = with_pss(best_of(baselines), pyarrow_cmd)
-    one_worker = with_pss(best_of(one_worker_runs), one_worker_cmd)
+    ours = with_memory(best_of(runs), executor_cmd(str(lineitem_csv)))
+    pyarrow_baseline = with_memory(best_of(baselines), pyarrow_cmd)
+    one_worker = with_memory(best_of(one_worker_runs), one_worker_cmd)
     duck = _runs([sys.executable, "-c", DUCKDB_SUMMARIZE, str(lineitem_csv)], rounds=1)
     try:
         import polars  # noqa: F401
@@ -112,7 +113,7 @@ def test_sf10_memory_stays_flat(once, benchmark, lineitem_csv, warm_kernels) -> 
     runs = []
     once(lambda: runs.append(measure(executor_cmd(str(big)))), rounds=1, setup=lambda: _read_through(big))
     small = _runs(executor_cmd(str(lineitem_csv)), rounds=1)
-    big_m = with_pss(runs[0], executor_cmd(str(big)))
+    big_m = with_memory(runs[0], executor_cmd(str(big)))
     info = {"sf10": _info(big_m), "sf1": _info(small), "file_gib": round(big.stat().st_size / 2**30, 2)}
     benchmark.extra_info.update(info)
     record("lineitem_sf10", info)
@@ -158,8 +159,8 @@ def test_wide_csv_against_pyarrow(once, benchmark, wide_csv, warm_kernels) -> No
     runs, baselines = [], []
     once(lambda: runs.append(measure(executor_cmd(str(wide_csv)))),
          setup=lambda: baselines.append(measure(pyarrow_cmd)))  # fmt: skip
-    ours = with_pss(best_of(runs), executor_cmd(str(wide_csv)))
-    baseline = with_pss(best_of(baselines), pyarrow_cmd)
+    ours = with_memory(best_of(runs), executor_cmd(str(wide_csv)))
+    baseline = with_memory(best_of(baselines), pyarrow_cmd)
     info = {
         "file_mib": round(wide_csv.stat().st_size / 2**20, 1),
         "columns": 400,
@@ -193,7 +194,7 @@ def small_csv_files() -> Path:
 def test_many_small_csv_files(once, benchmark, small_csv_files, warm_kernels) -> None:
     runs = []
     once(lambda: runs.append(measure(executor_cmd(str(small_csv_files)))), rounds=2)
-    best = with_pss(best_of(runs), executor_cmd(str(small_csv_files)))
+    best = with_memory(best_of(runs), executor_cmd(str(small_csv_files)))
     files = sum(1 for _ in small_csv_files.iterdir())
     info = {"files": files, "files_per_second": round(files / best.wall_s, 1), **_info(best)}
     benchmark.extra_info.update(info)
@@ -204,7 +205,7 @@ def test_many_small_csv_files(once, benchmark, small_csv_files, warm_kernels) ->
 def test_data_samples_warm_run(once, benchmark, warm_kernels) -> None:
     runs = []
     once(lambda: runs.append(measure(executor_cmd(str(HERE.parent / "data_samples")))), rounds=5)
-    best = with_pss(best_of(runs), executor_cmd(str(HERE.parent / "data_samples")))
+    best = with_memory(best_of(runs), executor_cmd(str(HERE.parent / "data_samples")))
     info = _info(best)
     benchmark.extra_info.update(info)
     record("data_samples_warm", info)
