@@ -133,6 +133,19 @@ def kernel_backend_request(environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
+# Variables that hold credentials: what runs on the side (the kernels' build) is started without them.
+SECRET_ENV_VARS = (
+    ENV_DATABRICKS_TOKEN, ENV_DB_URL, ENV_AZURE_CONNECTION_STRING, ENV_AZURE_SAS_TOKEN, ENV_AZURE_KEY,
+)  # fmt: skip
+
+
+def environ_without_secrets(**overrides: str) -> dict[str, str]:
+    """The process environment less ``SECRET_ENV_VARS``, plus ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
+    env.update(overrides)
+    return env
+
+
 def kernel_cache_root(environ: Mapping[str, str] | None = None) -> str | None:
     """``NUMBA_CACHE_DIR``: where compiled kernels are kept when the package folder is not the place."""
     env = os.environ if environ is None else environ

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..settings import ENV_KERNELS, environ, kernel_cache_root
+from ..settings import ENV_KERNELS, environ_without_secrets, kernel_cache_root
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,8 @@ def _build_lock(folder: Path) -> Iterator[None]:
 def _build(folder: Path, name: str, target: Path) -> None:
     """Compile into a private folder of ``folder``, then move the module in place (atomically)."""
     with tempfile.TemporaryDirectory(prefix=".build-", dir=folder) as tmp:
-        env = {**environ(), ENV_KERNELS: "jit", "PYTHONWARNINGS": "ignore"}  # the build itself uses the JIT
+        # the build itself uses the JIT; a compiler needs no credentials
+        env = environ_without_secrets(**{ENV_KERNELS: "jit", "PYTHONWARNINGS": "ignore"})
         proc = subprocess.run(
             [sys.executable, "-m", "nuvyn_executor.engine.kernels.build", tmp, name],
             capture_output=True, text=True, env=env, timeout=BUILD_TIMEOUT,
