@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nuvyn_executor.engine.errors import ConfigurationError
-from nuvyn_executor.engine.kernels import compiled
+from nuvyn_executor.engine.kernels import compiled, entry
+from nuvyn_executor.engine.kernels.csv_tokenize import PADDING
 from nuvyn_executor.engine.settings import environ_without_secrets, kernel_backend_request
 
 
@@ -71,3 +73,16 @@ def test_the_module_name_digests_the_kernel_sources(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(compiled, "_cpu_identity", lambda: "another CPU")
     monkeypatch.setattr(compiled, "source_digest", real)
     assert compiled.module_name() != name
+
+
+@pytest.mark.skipif(entry.BACKEND != "compiled", reason="the compiled module's guards")
+def test_the_compiled_entry_points_refuse_what_they_were_not_compiled_for() -> None:
+
+    text = np.zeros(16 + PADDING, dtype=np.uint8)
+    text.setflags(write=False)
+    bounds = np.zeros((1, 4), dtype=np.int32)
+    with pytest.raises(ValueError, match="writable buffer"):
+        entry.tokenize(text, 0, 0, True, 44, 34, bounds, bounds.copy())
+    strided = np.zeros(8, dtype=np.int32)[::2]
+    with pytest.raises(ValueError, match="contiguous"):
+        entry.update_column(strided, strided, np.zeros(8, dtype=np.uint8))
