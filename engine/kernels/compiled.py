@@ -186,11 +186,16 @@ def _load(required: bool) -> tuple[ModuleType | None, str | None]:
             if not target.is_file():
                 return None, failed.read_text(encoding="utf-8", errors="replace").strip()
         except OSError as exc:
-            return None, f"the compiled kernels could not be kept in {folder}: {exc.strerror or exc}"
+            return _unavailable(f"the compiled kernels could not be kept in {folder}: {exc.strerror or exc}")
     try:
         return _import(target, name), None
     except ImportError as exc:
-        return None, f"the compiled kernels in {target} could not be loaded: {exc}"
+        return _unavailable(f"the compiled kernels in {target} could not be loaded: {exc}")
+
+
+def _unavailable(reason: str) -> tuple[None, str]:
+    log.warning("%s; using Numba's JIT instead", reason)
+    return None, reason
 
 
 def _build_logged(folder: Path, name: str, target: Path, failed: Path) -> None:
