@@ -14,6 +14,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+__version__ = "0.1.0"  # the package's version (pyproject.toml reads it from here)
+
 _EXPORTS = {
     "extract_metadata": ".extract",
     "write_catalog": ".extract",

@@ -29,3 +29,13 @@ def test_console_script_runs() -> None:
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
     assert "metadata_extraction" in out
     assert "--version" in out
+
+
+def test_the_version_is_defined_once() -> None:
+    """The package's metadata reads ``engine.__version__``; runs report it without reading the metadata."""
+    from importlib.metadata import version
+
+    from nuvyn_executor.engine import __version__
+    from nuvyn_executor.engine.catalog import executor_version
+
+    assert version("nuvyn-executor") == __version__ == executor_version()

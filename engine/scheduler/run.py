@@ -19,6 +19,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..discovery.base import FileRef
 from ..discovery.tables import KIND_DELTA, KIND_FILE, TableGroup
@@ -27,7 +28,6 @@ from ..kernels.warmup import warmup
 from ..profile.table import ProfileOptions, TableProfile
 from ..readers import ReadOptions, detect_format
 from ..readers.csv_reader import plan_csv_split
-from ..readers.delta import DeltaSnapshot, read_snapshot
 from ..readers.parquet import row_group_sizes
 from ..settings import DEFAULT_SMALL_UNIT_BYTES, DEFAULT_SMALL_UNIT_FILES, ExtractionSettings
 from .pool import InlinePool, ProcessPool
@@ -42,6 +42,9 @@ from .tasks import (
     w_profile_range,
     w_profile_row_groups,
 )
+
+if TYPE_CHECKING:
+    from ..readers.delta import DeltaSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +132,8 @@ def task_options(settings: ExtractionSettings) -> TaskOptions:
 
 def _delta_plans(group: TableGroup) -> tuple[DeltaSnapshot, list[FilePlan]]:
     """Read a Delta table's log; its live files become plans (values read from those files only)."""
+    from ..readers.delta import read_snapshot  # Delta tables only
+
     snapshot = read_snapshot(group.log)
     types = {c.name: c for c in snapshot.columns}
     rename = tuple((c.physical, c.name) for c in snapshot.columns if c.physical != c.name)
