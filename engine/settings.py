@@ -73,6 +73,7 @@ ENV_MAX_STATEMENT_BYTES = "EXECUTOR_MAX_STATEMENT_BYTES"
 ENV_KERNELS = "EXECUTOR_KERNELS"
 ENV_NUMBA_DISABLE_JIT = "NUMBA_DISABLE_JIT"
 ENV_NUMBA_CACHE_DIR = "NUMBA_CACHE_DIR"
+ENV_ARROW_POOL = "ARROW_DEFAULT_MEMORY_POOL"
 KERNEL_BACKENDS = ("auto", "compiled", "jit")
 ENV_DATABRICKS_HOST = "DATABRICKS_SERVER_HOSTNAME"
 ENV_DATABRICKS_HTTP_PATH = "DATABRICKS_HTTP_PATH"
@@ -144,6 +145,12 @@ def environ_without_secrets(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
     env.update(overrides)
     return env
+
+
+def arrow_pool_chosen_by_user(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``ARROW_DEFAULT_MEMORY_POOL`` names Arrow's allocator (then the executor leaves it alone)."""
+    env = os.environ if environ is None else environ
+    return bool(env.get(ENV_ARROW_POOL, "").strip())
 
 
 def kernel_cache_root(environ: Mapping[str, str] | None = None) -> str | None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from .._allocator import use_jemalloc
+
 log = logging.getLogger(__name__)
 
 
@@ -40,6 +42,7 @@ class TaskEvent:
 
 def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    use_jemalloc()  # a worker is the executor's own process (forked ones usually inherit it already)
     while True:
         try:
             msg = conn.recv()
