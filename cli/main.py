@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> None:
                    "(run with --debug for the traceback)", err=True)  # fmt: skip
         code = EXIT_INTERNAL
     # Everything that matters is written and closed.  Without this the interpreter's teardown walks the
-    # GC over Numba's object graph (loaded kernels, typing contexts) again and again: ~0.25 s per run.
+    # GC over every long-lived object again and again: with the JIT backend, Numba's object graph (loaded
+    # kernels, typing contexts) made that ~0.25 s per run.
     gc.freeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
