@@ -15,7 +15,7 @@ from typing import Any
 
 from numba import types
 
-from ._jit import JIT_ENABLED
+from ._jit import _POLICY, JIT_ENABLED
 
 _RO_U8 = types.Array(types.uint8, 1, "C", readonly=True)
 _U8 = types.Array(types.uint8, 1, "C")
@@ -60,7 +60,7 @@ PROPERTY_EXPORTS: dict[str, tuple[str, str, Any]] = {
 
 
 def _patch_numba_for_the_policy() -> None:
-    """``pycc`` compiles with Numba's defaults; give it the project's policy (see ``_jit._POLICY``)."""
+    """``pycc`` compiles with Numba's defaults; give it the project's policy, ``_jit._POLICY``."""
     from numba.core.codegen import AOTCPUCodegen
     from numba.core.compiler import Flags
     from numba.pycc import compiler as pycc_compiler
@@ -68,8 +68,8 @@ def _patch_numba_for_the_policy() -> None:
     class PolicyFlags(Flags):  # type: ignore[misc]
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
-            self.error_model = "numpy"
-            self.release_gil = True
+            self.error_model = _POLICY["error_model"]
+            self.release_gil = _POLICY["nogil"]
 
     pycc_compiler.Flags = PolicyFlags
     # pycc derives the instruction set from the CPU's model name alone; a virtual machine may hide some of
@@ -91,7 +91,7 @@ def build(folder: str, name: str) -> None:
     _patch_numba_for_the_policy()
     cc = CC(name)
     cc.output_dir = folder
-    cc.use_nrt = False  # the kernels allocate nothing (see _jit._POLICY)
+    cc.use_nrt = _POLICY["_nrt"]  # False: the kernels allocate nothing
     cc.target_cpu = "host"
     for exported, (module, function, signature) in {**SIGNATURES, **PROPERTY_EXPORTS}.items():
         dispatcher = getattr(importlib.import_module(f"{__package__}.{module}"), function)

@@ -42,8 +42,6 @@ HERE = Path(__file__).resolve().parent
 NOT_KERNEL_SOURCES = frozenset({"reference.py", "warmup.py", "__init__.py", "compiled.py", "entry.py"})
 BUILD_TIMEOUT = 900  # seconds; a build takes ~11 s on 2 cores (~5 s when Numba has cached the helpers)
 
-_loaded: tuple[ModuleType | None, str | None] | None = None
-
 
 def source_digest(exclude: frozenset[str] = NOT_KERNEL_SOURCES) -> Any:
     """SHA-256 over the kernel package's sources (names and bytes) but ``exclude``."""
@@ -159,15 +157,8 @@ def load(required: bool = False) -> tuple[ModuleType | None, str | None]:
     """The compiled kernels, building them first if needed; ``(None, reason)`` when they are unavailable.
 
     ``required`` (``EXECUTOR_KERNELS=compiled``) retries a build that failed before (say, a C compiler
-    was installed since) instead of trusting the kept reason.
+    was installed since) instead of trusting the kept reason.  Called once, when ``_jit`` is imported.
     """
-    global _loaded
-    if _loaded is None:
-        _loaded = _load(required)
-    return _loaded
-
-
-def _load(required: bool) -> tuple[ModuleType | None, str | None]:
     name = module_name()
     folder = cache_dir()
     target = folder / (name + _suffix())
@@ -178,18 +169,22 @@ def _load(required: bool) -> tuple[ModuleType | None, str | None]:
             if required:
                 failed.unlink(missing_ok=True)
             elif failed.is_file():
-                return None, failed.read_text(encoding="utf-8", errors="replace").strip()
+                return None, _kept_reason(failed)
             with _build_lock(folder):
                 if not target.is_file() and not failed.is_file():  # another process may have built it
                     _build_logged(folder, name, target, failed)
             if not target.is_file():
-                return None, failed.read_text(encoding="utf-8", errors="replace").strip()
+                return None, _kept_reason(failed)
         except OSError as exc:
             return _unavailable(f"the compiled kernels could not be kept in {folder}: {exc.strerror or exc}")
     try:
         return _import(target, name), None
     except ImportError as exc:
         return _unavailable(f"the compiled kernels in {target} could not be loaded: {exc}")
+
+
+def _kept_reason(failed: Path) -> str:
+    return failed.read_text(encoding="utf-8", errors="replace").strip()
 
 
 def _unavailable(reason: str) -> tuple[None, str]:
