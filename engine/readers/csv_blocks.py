@@ -34,6 +34,35 @@ FIELDS_PER_CALL = 1 << 17
 MIN_ROWS_PER_CALL = 4096
 MAX_FIELDS_PER_CALL = 1 << 22
 MAX_READ_SIZE = 32 << 20
+#: Bytes between the addresses that ``bounds`` gives a column's starts and its ends, modulo a page.
+_PAGE = 4096
+_ENDS_OFFSET = _PAGE // 2
+
+
+def bounds(ncols: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, ends)``: ``(ncols, capacity + 1)`` int32 arrays for at least ``rows`` records, laid out
+    so that the tokenizer's writes do not collide in the cache.
+
+    For each field the tokenizer stores a start and an end in two arrays, and each column's bounds in
+    their own row.  Allocated separately, two arrays of the same size both start 16 bytes into a fresh
+    page (glibc maps large blocks whole), so ``starts[k, r]`` and ``ends[k, r]`` share a page offset and
+    the core's memory disambiguation stalls on every pair (4K aliasing): the tokenizer ran 30 % slower,
+    55 against 42 ms per 64 MiB of lineitem.  Here both live in one allocation, the row length is
+    rounded so that consecutive columns start one cache line apart (mod a page), and the ends sit half a
+    page away from the starts.
+    """
+    itemsize = np.dtype(np.int32).itemsize
+    line = 64 // itemsize  # int32s per cache line
+    per_page = _PAGE // itemsize
+    cap = rows + 1
+    cap += (line - cap) % per_page  # cap * 4 == 64 (mod 4096)
+    size = ncols * cap
+    gap = (_ENDS_OFFSET // itemsize - size) % per_page
+    flat = np.empty(2 * size + gap + per_page, dtype=np.int32)
+    first = (-flat.ctypes.data // itemsize) % per_page  # start the starts on a page boundary
+    starts = flat[first : first + size].reshape(ncols, cap)
+    ends = flat[first + size + gap : first + 2 * size + gap].reshape(ncols, cap)
+    return starts, ends
 
 
 def single_bytes(dialect: Dialect) -> tuple[int, int] | None:
@@ -75,8 +104,7 @@ def iter_field_blocks(
     delim, quote = marks
     ncols = len(dialect.names)
     rows = max(1, min(max(fields_per_call // ncols, min_rows), MAX_FIELDS_PER_CALL // ncols))
-    starts = np.empty((ncols, rows + 1), dtype=np.int32)
-    ends = np.empty((ncols, rows + 1), dtype=np.int32)
+    starts, ends = bounds(ncols, rows)
     read_size = block_size
     buf = np.zeros(2 * read_size + PADDING, dtype=np.uint8)
     readinto = _reader_into(stream)

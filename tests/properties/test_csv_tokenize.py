@@ -28,7 +28,7 @@ from nuvyn_executor.engine.kernels.csv_tokenize import (
 from nuvyn_executor.engine.kernels.entry import tokenize
 from nuvyn_executor.engine.profile.table import ProfileOptions, TableTracker
 from nuvyn_executor.engine.readers.base import FieldBlock, RecordTooLarge
-from nuvyn_executor.engine.readers.csv_blocks import iter_field_blocks
+from nuvyn_executor.engine.readers.csv_blocks import bounds, iter_field_blocks
 from nuvyn_executor.engine.readers.csv_reader import CsvStats, iter_batches, iter_records, prefixed
 from nuvyn_executor.engine.readers.dialect import Dialect
 
@@ -204,3 +204,24 @@ def test_every_single_byte_delimiter_takes_the_fast_path(delimiter: str) -> None
     block = items[0]
     values = [[block.data[s:e].tobytes() for s, e in zip(*block.column(k))] for k in range(2)]
     assert values == [[b"a", b"1"], [f"b{delimiter}c".encode(), b"2"]]
+
+
+@given(st.integers(1, 450), st.integers(1, 70_000))
+def test_field_bounds_layout(ncols: int, rows: int) -> None:
+    """The tokenizer's two bound arrays: room for ``rows`` records, C-contiguous (the compiled kernel's
+    signature), not overlapping, each column a cache line further along a page than the one before, and
+    a column's ends half a page from its starts (two arrays at one page offset ran the tokenizer 30 %
+    slower)."""
+    starts, ends = bounds(ncols, rows)
+    assert starts.shape == ends.shape
+    assert starts.shape[0] == ncols
+    assert starts.shape[1] > rows
+    assert starts.dtype == ends.dtype == np.int32
+    assert starts.flags.c_contiguous
+    assert ends.flags.c_contiguous
+    assert starts.ctypes.data + starts.nbytes <= ends.ctypes.data
+    assert starts.strides[0] % 4096 == 64
+    assert (ends.ctypes.data - starts.ctypes.data) % 4096 == 2048
+    starts[:] = 1
+    ends[:] = 2
+    assert (starts == 1).all()  # writing the ends did not touch the starts
