@@ -73,6 +73,7 @@ ENV_MAX_STATEMENT_BYTES = "EXECUTOR_MAX_STATEMENT_BYTES"
 ENV_KERNELS = "EXECUTOR_KERNELS"
 ENV_NUMBA_DISABLE_JIT = "NUMBA_DISABLE_JIT"
 ENV_NUMBA_CACHE_DIR = "NUMBA_CACHE_DIR"
+ENV_MALLOC_THRESHOLDS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 ENV_ARROW_POOL = "ARROW_DEFAULT_MEMORY_POOL"
 KERNEL_BACKENDS = ("auto", "compiled", "jit")
 ENV_DATABRICKS_HOST = "DATABRICKS_SERVER_HOSTNAME"
@@ -151,6 +152,15 @@ def arrow_pool_chosen_by_user(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``ARROW_DEFAULT_MEMORY_POOL`` names Arrow's allocator (then the executor leaves it alone)."""
     env = os.environ if environ is None else environ
     return bool(env.get(ENV_ARROW_POOL, "").strip())
+
+
+def malloc_tuned_by_user(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether glibc's malloc thresholds are set from the environment (``GLIBC_TUNABLES`` naming
+    ``glibc.malloc``, or the older ``MALLOC_*_`` variables): the executor then leaves them alone."""
+    env = os.environ if environ is None else environ
+    if "glibc.malloc." in env.get("GLIBC_TUNABLES", ""):
+        return True
+    return any(env.get(name) for name in ENV_MALLOC_THRESHOLDS)
 
 
 def kernel_cache_root(environ: Mapping[str, str] | None = None) -> str | None:

@@ -57,7 +57,7 @@ def metadata_extraction(
     from ...engine._gc import collection_paused
 
     with collection_paused():
-        from ...engine._allocator import use_jemalloc
+        from ...engine._allocator import configure_process
         from ...engine.errors import SinkError
         from ...engine.extract import extract_metadata, write_catalog
         from ...engine.settings import (
@@ -71,7 +71,7 @@ def metadata_extraction(
         from ..progress import ProgressReporter
         from ..render import summary
 
-        use_jemalloc()  # this process is the CLI's: see engine/_allocator.py
+        configure_process()  # this process is the CLI's: see engine/_allocator.py
 
     settings = ExtractionSettings(
         path=path,

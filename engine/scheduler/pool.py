@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from .._allocator import use_jemalloc
+from .._allocator import configure_process
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class TaskEvent:
 
 def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
-    use_jemalloc()  # a worker is the executor's own process (forked ones usually inherit it already)
+    configure_process()  # a worker is the executor's own process (forked ones usually inherit it already)
     while True:
         try:
             msg = conn.recv()
