@@ -11,6 +11,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nuvyn_executor.engine.profile._math import sorted_union
 from nuvyn_executor.engine.profile.column import ColumnProfile
 from nuvyn_executor.engine.profile.table import ProfileOptions, TableProfile, TableTracker
 
@@ -98,3 +99,15 @@ def test_hll_mode_merges_like_the_whole() -> None:
     assert whole == parts
     assert whole.columns[0].hashes is None
     assert abs(whole.columns[0].distinct_count - 6000) / 6000 < 0.03
+
+
+hash_arrays = st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5), max_size=30).map(
+    lambda xs: np.array(xs, dtype=np.uint64)
+)
+
+
+@given(hash_arrays, hash_arrays)
+def test_sorted_union_is_numpys_union(a: np.ndarray, b: np.ndarray) -> None:
+    got = sorted_union(a, b)
+    assert got.dtype == np.uint64
+    assert got.tolist() == np.union1d(a, b).tolist()
