@@ -44,8 +44,8 @@ def extraction_options(fn: F) -> F:
             _opt("--split-size", type=click.IntRange(min=1 << 16), envvar=S.ENV_SPLIT_SIZE,
                  default=S.DEFAULT_SPLIT_SIZE, show_default=True,
                  help="The largest byte range (of a plain CSV file) or run of row groups (of a Parquet file) "
-                      "one worker profiles at once; files are split when every worker can get a range of "
-                      "16 MiB or more."),
+                      "one worker profiles at once; files of 32 MiB or more are split into about one range "
+                      "per worker (of ~16 MiB at least), and CSV files end in a few smaller ones."),
             _opt("--metadata-only", is_flag=True, envvar=S.ENV_METADATA_ONLY,
                  help="Profile Parquet files from their footers alone (row counts, types, null counts and "
                       "min/max where statistics exist; no distinct counts or samples): for huge mounts."),

@@ -15,7 +15,7 @@ from nuvyn_executor.engine.discovery.base import FileRef
 from nuvyn_executor.engine.extract import extract_metadata
 from nuvyn_executor.engine.readers import ReadOptions
 from nuvyn_executor.engine.readers.csv_reader import SPECULATE_AFTER, plan_csv_split, record_boundary
-from nuvyn_executor.engine.scheduler.run import range_sizes, range_step, taper_floor
+from nuvyn_executor.engine.scheduler.run import range_size, range_sizes, taper_floor
 from nuvyn_executor.engine.settings import ExtractionSettings
 
 
@@ -35,22 +35,36 @@ def _records(n: int, seed: int) -> list[str]:
 
 def test_ranges_cover_the_file_and_taper_at_its_end() -> None:
     mib = 1 << 20
-    sizes = range_sizes(766 * mib + 123, 64 * mib, 2, 16 * mib)
-    assert sum(sizes) == 766 * mib + 123
-    assert sizes[-4:] == [32 * mib, 32 * mib, 16 * mib, 16 * mib]  # the last ranges run last: smallest
-    assert all(60 * mib < n <= 64 * mib for n in sizes[:-4])
+    sf1 = 766 * mib + 123
+    # one long range per worker (each range costs its sketches' warm-up), then the tail, smallest last
+    assert range_size(sf1, 512 * mib, 2) == 383 * mib + 62
+    sizes = range_sizes(sf1, range_size(sf1, 512 * mib, 2), 2, 16 * mib)
+    assert sum(sizes) == sf1
+    assert sizes[2:] == [32 * mib, 32 * mib, 16 * mib, 16 * mib]
+    assert sizes[0] - sizes[1] <= 1
+    # capped by --split-size, and as many head ranges for every worker
+    sizes = range_sizes(sf1, range_size(sf1, 64 * mib, 2), 2, 16 * mib)
+    assert sizes[-4:] == [32 * mib, 32 * mib, 16 * mib, 16 * mib]
+    assert len(sizes[:-4]) == 12
+    assert all(55 * mib < n <= 64 * mib for n in sizes[:-4])
+    assert len(range_sizes(sf1, range_size(sf1, 512 * mib, 4), 4, 16 * mib)) == 4 + 8
     # never below the floor, and the ranges before the tail are not smaller than it
-    assert range_sizes(100 * mib, 40 * mib, 2, 16 * mib) == [24 * mib, 24 * mib, 20 * mib, 16 * mib, 16 * mib]
+    assert range_sizes(100 * mib, 40 * mib, 2, 16 * mib) == [34 * mib, 34 * mib, 16 * mib, 16 * mib]
     assert range_sizes(40 * mib, 20 * mib, 2, 16 * mib) == [20 * mib, 20 * mib]
     for size in (1, 17 * mib, 129 * mib + 5, 3000 * mib):
-        assert sum(range_sizes(size, 64 * mib, 4, 16 * mib)) == size
-    # a wide table's ranges cost more each (sketches per column): fewer of them, and no taper
+        for workers in (2, 3, 4, 8):
+            sizes = range_sizes(size, range_size(size, 64 * mib, workers), workers, 16 * mib)
+            assert sum(sizes) == size
+            assert all(sizes)
+    # a wide table's ranges cost more each (sketches per column): no taper below 256 KiB per column
     assert taper_floor(16, 64 * mib) == 16 * mib
     assert range_sizes(100 * mib, 25 * mib, 2, taper_floor(400, 64 * mib)) == [25 * mib] * 4
-    assert range_step(100 * mib, 64 * mib, 2, 16) == 25 * mib  # two ranges per worker
-    assert range_step(100 * mib, 64 * mib, 2, 400) == 50 * mib  # one
-    assert range_step(766 * mib, 64 * mib, 2, 16) == 64 * mib
-    assert range_step(766 * mib, 64 * mib, 2, 1000) == 64 * mib  # never above --split-size
+    assert range_sizes(100 * mib, range_size(100 * mib, 512 * mib, 2), 2, taper_floor(400, 512 * mib)) == [
+        50 * mib,
+        50 * mib,
+    ]
+    assert range_size(766 * mib, 64 * mib, 2) == 64 * mib  # never above --split-size
+    assert range_size(20 * mib, 64 * mib, 4) == 16 * mib  # nor below the smallest range
 
 
 def test_a_file_without_quotes_splits_where_its_ranges_meet(tmp_path: Path) -> None:
