@@ -150,3 +150,15 @@ def test_every_option_has_an_executor_variable_and_help() -> None:
         assert isinstance(opt.envvar, str), opt.name
         assert opt.envvar.startswith("EXECUTOR_"), opt.envvar
         assert opt.show_envvar, opt.name
+
+
+def test_the_console_script_leaves_only_after_its_output_is_written(cli_process, write, data_dir) -> None:
+    """The console script ends its process without the interpreter's teardown (``cli.main._leave``):
+    the document, the last log line and the exit status must all survive."""
+    write("a.csv", "id,name\n1,x\n")
+    write("broken.parquet", b"PAR1 not really")
+    r = cli_process("metadata_extraction", str(data_dir), env={"PYTHONUNBUFFERED": ""})  # buffered stdout
+    assert r.exit_code == 3, r.stderr  # one file failed
+    doc = json.loads(r.stdout)
+    assert sorted(t["table_name"] for t in doc["tables"]) == ["a.csv", "broken.parquet"]
+    assert r.stderr.rstrip().splitlines()[-1].startswith("nuvyn-executor: INFO: partial: 2 file(s), 1 failed")
