@@ -40,6 +40,7 @@ class _LzmaStream(io.RawIOBase):
     """``lzma`` decompression as a raw stream with errors translated to ``ReadError``."""
 
     def __init__(self, raw: Any) -> None:
+        self._raw = raw
         self._f = lzma.LZMAFile(raw, "rb")  # noqa: SIM115  (closed in close())
 
     def readable(self) -> bool:
@@ -52,7 +53,8 @@ class _LzmaStream(io.RawIOBase):
             raise ReadError(f"corrupt or truncated xz stream: {err}") from None
 
     def close(self) -> None:
-        self._f.close()
+        self._f.close()  # LZMAFile closes only files it opened itself
+        self._raw.close()
         super().close()
 
 
