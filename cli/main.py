@@ -17,6 +17,7 @@ from typing import NoReturn
 import click
 
 from ..engine import __version__
+from ..engine._deferred import defer_pyarrow
 from ..engine.errors import ConfigurationError, ExecutorError
 from ..engine.redact import RedactingFilter, redact_text
 from ..engine.settings import ENV_LOG_LEVEL, databricks_target_configured
@@ -118,7 +119,9 @@ class _NoPandas:
 
 
 def console() -> NoReturn:
-    """The ``nuvyn-executor`` console script (and ``python -m``): ``main`` in a process of its own."""
+    """The ``nuvyn-executor`` console script (and ``python -m``): ``main`` in a process of its own, which
+    loads pyarrow only if the run needs it (``engine._deferred``)."""
+    defer_pyarrow()
     main(own_process=True)
     raise AssertionError("main() returned")  # pragma: no cover
 

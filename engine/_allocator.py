@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import sys
 
+from ._deferred import when_loaded
 from .settings import arrow_pool_chosen_by_user, malloc_tuned_by_user
 
 # mallopt(3) parameters
@@ -37,18 +38,21 @@ MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 64 << 20
 
 
-def use_jemalloc() -> bool:
-    """Make jemalloc Arrow's default pool in this process; False where this pyarrow has no jemalloc."""
-    if arrow_pool_chosen_by_user():
-        return False
+def use_jemalloc() -> None:
+    """Make jemalloc Arrow's default pool in this process: now, or when pyarrow is loaded if it is deferred
+    (``_deferred``)."""
+    if not arrow_pool_chosen_by_user():
+        when_loaded(_jemalloc_pool)
+
+
+def _jemalloc_pool() -> None:
     import pyarrow as pa
 
     try:
         pool = pa.jemalloc_memory_pool()
     except (NotImplementedError, AttributeError):  # a pyarrow built without jemalloc
-        return False
+        return
     pa.set_memory_pool(pool)
-    return True
 
 
 def keep_heap_memory() -> bool:

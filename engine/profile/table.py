@@ -6,20 +6,17 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from ..kernels.hashing import fmix64_py
 from ..kernels.nulls import pack_tokens
+from ..readers.base import FieldBlock
 from ..settings import DEFAULT_NULL_TOKENS
 from . import _math as M
 from .column import ORIGIN_SCHEMA, ORIGIN_VALUES, ColumnProfile, ColumnSummary, ColumnTracker
 from .typed import sql_type
-
-if TYPE_CHECKING:
-    from ..readers.base import FieldBlock
 
 
 @dataclass(frozen=True)
@@ -256,7 +253,7 @@ class TableTracker:
 
     def update(self, batch: pa.RecordBatch | FieldBlock) -> None:
         """Fold a record batch, or a tokenized block of text (``readers.base.FieldBlock``)."""
-        if not isinstance(batch, pa.RecordBatch):
+        if isinstance(batch, FieldBlock):  # asked first: text the tokenizer takes never loads pyarrow
             self._update_fields(batch)
             return
         if self.typing == "text":

@@ -7,6 +7,7 @@ unions and enums are text.  Compressed files (``.avro.gz``) stream through the d
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -19,26 +20,33 @@ from ..errors import ReadError
 from .base import ReadOptions, TableStream, register, typed_stream
 from .compression import detect_compression, open_decompressed
 
-_PRIMITIVES = {
-    "boolean": pa.bool_(),
-    "int": pa.int32(),
-    "long": pa.int64(),
-    "float": pa.float32(),
-    "double": pa.float64(),
-    "bytes": pa.binary(),
-    "string": pa.string(),
-    "null": pa.null(),
-}
-_LOGICAL = {
-    "date": pa.date32(),
-    "timestamp-millis": pa.timestamp("ms", tz="UTC"),
-    "timestamp-micros": pa.timestamp("us", tz="UTC"),
-    "local-timestamp-millis": pa.timestamp("ms"),
-    "local-timestamp-micros": pa.timestamp("us"),
-    "time-millis": pa.time32("ms"),
-    "time-micros": pa.time64("us"),
-    "uuid": pa.string(),
-}
+
+@functools.cache
+def _primitives() -> dict[str, pa.DataType]:
+    return {
+        "boolean": pa.bool_(),
+        "int": pa.int32(),
+        "long": pa.int64(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "bytes": pa.binary(),
+        "string": pa.string(),
+        "null": pa.null(),
+    }
+
+
+@functools.cache
+def _logical() -> dict[str, pa.DataType]:
+    return {
+        "date": pa.date32(),
+        "timestamp-millis": pa.timestamp("ms", tz="UTC"),
+        "timestamp-micros": pa.timestamp("us", tz="UTC"),
+        "local-timestamp-millis": pa.timestamp("ms"),
+        "local-timestamp-micros": pa.timestamp("us"),
+        "time-millis": pa.time32("ms"),
+        "time-micros": pa.time64("us"),
+        "uuid": pa.string(),
+    }
 
 
 def arrow_type(schema: Any) -> tuple[pa.DataType, bool, bool]:
@@ -51,15 +59,15 @@ def arrow_type(schema: Any) -> tuple[pa.DataType, bool, bool]:
             return t, nullable, text
         return pa.string(), True, True
     if isinstance(schema, str):
-        if schema in _PRIMITIVES:
-            return _PRIMITIVES[schema], schema == "null", False
+        if schema in _primitives():
+            return _primitives()[schema], schema == "null", False
         return pa.string(), False, True  # a named type defined elsewhere: shown as text
     logical = schema.get("logicalType")
     kind = schema.get("type")
     if logical == "decimal":
         return pa.decimal128(int(schema["precision"]), int(schema.get("scale", 0))), False, False
-    if logical in _LOGICAL:
-        return _LOGICAL[logical], False, False
+    if logical in _logical():
+        return _logical()[logical], False, False
     if kind == "record":
         fields = []
         for f in schema["fields"]:

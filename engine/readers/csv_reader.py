@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
@@ -227,6 +226,8 @@ def record_boundary(ref: FileRef, offset: int, dialect: Dialect) -> tuple[int, b
 
 
 def _options(dialect: Dialect, block_size: int, handler: Any) -> tuple[Any, Any, Any]:
+    import pyarrow.csv as pacsv  # here: text the tokenizer takes whole never needs it (see _deferred)
+
     names = list(dialect.names)
     read = pacsv.ReadOptions(block_size=block_size, column_names=names, use_threads=True, encoding="utf8")
     parse = pacsv.ParseOptions(
@@ -292,6 +293,8 @@ def iter_batches(stream: Any, dialect: Dialect, block_size: int, stats: CsvStats
         return
     collector = _RaggedCollector(dialect, stats)
     read, parse, convert = _options(dialect, block_size, collector)
+    import pyarrow.csv as pacsv
+
     try:
         reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as err:

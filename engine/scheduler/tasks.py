@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .._deferred import is_deferred
 from ..discovery.base import FileRef
 from ..errors import ExecutorError, ReadError
 from ..kernels.types import T_STRING
@@ -37,8 +38,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     zlib.error,
     lzma.LZMAError,
     csv.Error,
-    pa.ArrowException,
-)
+)  # and Arrow's (``_guarded`` names them in a clause of their own: pyarrow may not be loaded)
 
 
 @dataclass(frozen=True)
@@ -316,8 +316,10 @@ def _release_memory() -> None:
     keep a worker's high-water mark (tens of MiB per block size) for the rest of the run.  Not after a
     part of a split file: the worker's next task is most often the next part, which needs the same
     memory again (on SF1 Parquet, 2 workers, releasing after each part meant ~60,000 page faults instead
-    of ~25,000, ~0.06 s more system time); the peak is the same either way."""
-    pa.default_memory_pool().release_unused()
+    of ~25,000, ~0.06 s more system time); the peak is the same either way.  Nothing to do where pyarrow
+    was never loaded (``_deferred``)."""
+    if not is_deferred():
+        pa.default_memory_pool().release_unused()
 
 
 def profile_file(ref: FileRef, opts: TaskOptions) -> list[FileResult]:

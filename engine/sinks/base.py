@@ -39,13 +39,15 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "STRING": pa.string(),
-    "INT": pa.int32(),
-    "BIGINT": pa.int64(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMP": pa.timestamp("us"),
-}
+def arrow_type(sql_type: str) -> pa.DataType:
+    """The Arrow type a column of the catalog's ``sql_type`` is written with."""
+    return {
+        "STRING": pa.string,
+        "INT": pa.int32,
+        "BIGINT": pa.int64,
+        "BOOLEAN": pa.bool_,
+        "TIMESTAMP": lambda: pa.timestamp("us"),
+    }[sql_type]()
 
 
 def with_retries(

@@ -17,7 +17,7 @@ import pyarrow as pa
 from .._optional import import_duckdb
 from ..catalog import SCHEMAS, Catalog
 from ..errors import TerminalSinkError, TransientSinkError
-from .base import ARROW_TYPES, SinkCapabilities, WriteReport, with_retries
+from .base import SinkCapabilities, WriteReport, arrow_type, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def quote_ident(name: str) -> str:
 
 
 def arrow_rows(table: str, rows: list[dict]) -> pa.Table:
-    schema = pa.schema([(name, ARROW_TYPES[typ]) for name, typ in SCHEMAS[table]])
+    schema = pa.schema([(name, arrow_type(typ)) for name, typ in SCHEMAS[table]])
     data = {name: [r.get(name) for r in rows] for name in schema.names}
     ts = [name for name, typ in SCHEMAS[table] if typ == "TIMESTAMP"]
     for name in ts:  # timezone-aware UTC datetimes -> naive UTC, as TIMESTAMP stores them
