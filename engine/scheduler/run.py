@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import itertools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -185,7 +186,7 @@ def _split_units(
     if workers < 2 or ref.error or opts.read.metadata_only:
         return None
     step_size = range_size(ref.size, settings.split_size, workers)
-    if ref.size < 2 * step_size:
+    if ref.size < 2 * min(MIN_RANGE, settings.split_size):  # room for two ranges
         return None
     if ref.format not in ("csv", "parquet", "unknown"):
         return None
@@ -194,7 +195,7 @@ def _split_units(
         if codec is not None:
             return None
         if fmt == "parquet":
-            return _row_group_units(plan, row_group_sizes(ref), step_size)
+            return _row_group_units(plan, row_group_sizes(ref), step_size, workers)
         if fmt != "csv":
             return None
         dialect = plan_csv_split(ref, opts.read)
@@ -247,23 +248,36 @@ def range_sizes(size: int, step: int, workers: int, floor: int) -> list[int]:
     return head + tail[::-1]
 
 
-def _row_group_units(plan: FilePlan, sizes: list[int], split_size: int) -> list[_Unit] | None:
-    """Runs of consecutive row groups of about ``split_size`` bytes each (None: not worth splitting)."""
-    if len(sizes) < 2:
-        return None
+def row_group_runs(sizes: list[int], file_size: int, step: int, workers: int) -> list[tuple[int, int]]:
+    """``[first, end)`` runs of consecutive row groups (of ``sizes`` bytes each) for a file of ``file_size``
+    bytes: ``file_size / step`` runs rounded up to as many for every worker, each about as large.
+
+    Cut where the running total of the row groups crosses each run's share of their total.  (Counting
+    runs in row-group bytes against ``step``, which is in file bytes, gave SF1 lineitem three runs of
+    seventeen row groups and one of two: one worker profiled two thirds of the file, 1.55 s against 1.06
+    s for four balanced runs.)
+    """
+    n = min(len(sizes), math.ceil(math.ceil(file_size / step) / workers) * workers)
+    if n < 2:
+        return [(0, len(sizes))]
     total = sum(sizes) or 1
-    runs: list[tuple[int, int]] = []
-    first = 0
+    cuts = [0]
     acc = 0
-    for i, s in enumerate(sizes):
+    for i, s in enumerate(sizes[:-1]):
         acc += s
-        if acc >= split_size and i + 1 < len(sizes):
-            runs.append((first, i + 1))
-            first, acc = i + 1, 0
-    runs.append((first, len(sizes)))
+        if len(cuts) < n and acc * n >= total * len(cuts):
+            cuts.append(i + 1)
+    cuts.append(len(sizes))
+    return list(itertools.pairwise(cuts))
+
+
+def _row_group_units(plan: FilePlan, sizes: list[int], step: int, workers: int) -> list[_Unit] | None:
+    """The runs of ``row_group_runs`` as work units (None: not worth splitting)."""
+    runs = row_group_runs(sizes, plan.ref.size, step, workers)
     if len(runs) < 2:
         return None
     size = plan.ref.size
+    total = sum(sizes) or 1
     return [
         _Unit(
             plans=(plan,),

@@ -15,7 +15,15 @@ from nuvyn_executor.engine.discovery.base import FileRef
 from nuvyn_executor.engine.extract import extract_metadata
 from nuvyn_executor.engine.readers import ReadOptions
 from nuvyn_executor.engine.readers.csv_reader import SPECULATE_AFTER, plan_csv_split, record_boundary
-from nuvyn_executor.engine.scheduler.run import range_size, range_sizes, taper_floor
+from nuvyn_executor.engine.scheduler.run import (
+    plan,
+    range_size,
+    range_sizes,
+    row_group_runs,
+    taper_floor,
+    task_options,
+)
+from nuvyn_executor.engine.scheduler.tasks import FilePlan
 from nuvyn_executor.engine.settings import ExtractionSettings
 
 
@@ -65,6 +73,36 @@ def test_ranges_cover_the_file_and_taper_at_its_end() -> None:
     ]
     assert range_size(766 * mib, 64 * mib, 2) == 64 * mib  # never above --split-size
     assert range_size(20 * mib, 64 * mib, 4) == 16 * mib  # nor below the smallest range
+
+
+def test_row_groups_split_into_as_many_runs_for_every_worker() -> None:
+    mib = 1 << 20
+    sf1 = 231_672_087  # lineitem.parquet: 53 row groups of ~6.8 MiB uncompressed, 221 MiB on disk
+    groups = [7_130_000] * 53
+    assert row_group_runs(groups, sf1, range_size(sf1, 512 * mib, 2), 2) == [(0, 27), (27, 53)]
+    runs = row_group_runs(groups, sf1, range_size(sf1, 64 * mib, 2), 2)
+    assert len(runs) == 4  # capped by --split-size, rounded up to a multiple of the workers
+    assert max(b - a for a, b in runs) - min(b - a for a, b in runs) <= 1
+    # cut by the row groups' own sizes, never into empty runs, never more runs than row groups
+    assert row_group_runs([100, 1, 1, 1], 100 * mib, 50 * mib, 2) == [(0, 1), (1, 4)]
+    assert row_group_runs([1, 1, 1, 100], 100 * mib, 50 * mib, 2) == [(0, 4)]  # no share reached before
+    assert row_group_runs([5, 5], 100 * mib, 10 * mib, 4) == [(0, 1), (1, 2)]
+    assert row_group_runs([5], 100 * mib, 10 * mib, 2) == [(0, 1)]
+
+
+def test_a_file_of_odd_size_is_split_too(tmp_path: Path) -> None:
+    """One range per worker: a file of 2k+1 bytes once failed ``size >= 2 * ceil(size / 2)`` and was
+    profiled whole by one worker (planning only; the file just exceeds two 16 MiB ranges)."""
+    path = tmp_path / "odd.csv"
+    block = "".join(_records(1_000, 3))
+    text = "id,n,x,day,w\n" + block * (33 * (1 << 20) // len(block) + 1)
+    path.write_text(text if len(text) % 2 else text[:-1])  # the last record without its line end
+    size = path.stat().st_size
+    assert size % 2 == 1
+    ref = FileRef(url=str(path), rel_path=path.name, size=size, format="csv")
+    settings = ExtractionSettings(path=str(path), workers=2)
+    units = plan([FilePlan(ref=ref, table_key=ref.rel_path)], settings, task_options(settings), 2)
+    assert [u.split for u in units] == ["range", "range"]
 
 
 def test_a_file_without_quotes_splits_where_its_ranges_meet(tmp_path: Path) -> None:
