@@ -91,6 +91,7 @@ class ProcessPool:
         self._ctx = _context()
         self._size = size
         self._workers: list[_Worker] = []
+        self._retired: list[_Worker] = []  # told to stop, not yet reaped
         self._queue: deque[tuple[int, Callable[..., Any], tuple[Any, ...]]] = deque()
         self._running: dict[int, _Worker] = {}
 
@@ -120,6 +121,13 @@ class ProcessPool:
             idle.task = task_id
             self._running[task_id] = idle
             idle.conn.send((task_id, fn, args))
+        # Nothing left to hand out: a worker with no task goes now, so that its process ends (3-5 ms of
+        # the kernel unmapping it) while the others, or the parent's last merge, still run, not after.
+        # A task submitted later (a retry) starts a fresh worker.
+        for worker in [w for w in self._workers if w.task is None]:
+            worker.stop()
+            self._workers.remove(worker)
+            self._retired.append(worker)
 
     def events(self, timeout: float | None = None) -> Iterator[TaskEvent]:
         """Wait up to ``timeout`` for finished tasks and yield them (nothing on timeout)."""
@@ -160,17 +168,20 @@ class ProcessPool:
         )
 
     def close(self, kill: bool = False) -> None:
+        """Stop the workers (``kill``: kill them: an error, Ctrl-C) and wait for every process to end, so
+        that none is left unreaped and their CPU time counts as this process's children's."""
         for w in self._workers:
             if kill:
                 w.proc.kill()
             else:
                 w.stop()
-        for w in self._workers:
+        for w in self._retired + self._workers:
             w.proc.join(timeout=5)
             if w.proc.is_alive():
                 w.proc.kill()
                 w.proc.join()
         self._workers.clear()
+        self._retired.clear()
 
 
 def describe_exit(code: int | None) -> str:
