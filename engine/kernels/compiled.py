@@ -18,7 +18,6 @@ kernels on /dbfs), else the package's ``kernels/__pycache__`` when writable, els
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.machinery
 import importlib.util
 import logging
@@ -33,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .._digest import blake2b
 from ..settings import ENV_KERNELS, environ_without_secrets, kernel_cache_root
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,8 @@ BUILD_TIMEOUT = 900  # seconds; a build takes ~11 s on 2 cores (~5 s when Numba 
 
 
 def source_digest(exclude: frozenset[str] = NOT_KERNEL_SOURCES) -> Any:
-    """SHA-256 over the kernel package's sources (names and bytes) but ``exclude``."""
-    digest = hashlib.sha256()
+    """BLAKE2b over the kernel package's sources (names and bytes) but ``exclude``."""
+    digest = blake2b()
     for path in sorted(HERE.glob("*.py")):
         if path.name not in exclude:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -59,7 +59,7 @@ def _package_version(name: str) -> str:
     if origin:
         version_file = Path(origin).parent / "_version.py"
         if version_file.is_file():
-            return hashlib.sha256(version_file.read_bytes()).hexdigest()
+            return blake2b(version_file.read_bytes()).hexdigest()
     from importlib import metadata
 
     try:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
+from .._digest import blake2b
 from ..kernels.hashing import fmix64_py
 from ..kernels.nulls import pack_tokens
 from ..readers.base import FieldBlock
@@ -31,7 +31,7 @@ class ProfileOptions:
     def column_seed_mix(self, column: str) -> np.uint64:
         """What sample priorities of ``column`` are mixed with: the seed and the column's name, so that
         columns holding the same values do not all show the same sample."""
-        name_hash = int.from_bytes(hashlib.blake2b(column.encode("utf-8"), digest_size=8).digest(), "little")
+        name_hash = int.from_bytes(blake2b(column.encode("utf-8"), digest_size=8).digest(), "little")
         return np.uint64(fmix64_py(self.seed ^ 0x2545F4914F6CDD1D ^ name_hash))
 
 
