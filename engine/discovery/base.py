@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import posixpath
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
@@ -180,6 +181,12 @@ def filesystem_for(url: str) -> FileSystem:
             if fs is None:
                 fs = _instances[factory] = factory()
             return fs
+    if "://" in url and "nuvyn_executor.engine.discovery.azure" not in sys.modules:
+        # A URL in a process that has not loaded the Azure module (it registers its store on import): a
+        # spawned worker, or a library caller handing over FileRefs.
+        from . import azure  # noqa: F401
+
+        return filesystem_for(url)
     from .local import LOCAL
 
     return LOCAL

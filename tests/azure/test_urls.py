@@ -224,3 +224,29 @@ def test_an_identity_without_a_data_role_is_told_which_role() -> None:
         "this operation using this permission.); the identity needs a data role on the container, such as Storage "
         "Blob Data Reader; credentials looked for, first found wins: x"
     )
+
+
+def test_the_azure_module_loads_only_for_azure_paths() -> None:
+    """Discovery names the Azure kinds itself and imports the Azure module (~3.4 ms) only for a PATH that
+    can be a URL; a process that has not loaded it still serves an Azure URL (a spawned worker)."""
+    import subprocess
+    import sys
+
+    from nuvyn_executor.engine import discovery
+
+    assert discovery.AZURE_KINDS == (az.AZURE_BLOB, az.ADLS)
+    code = (
+        "import sys\n"
+        "from nuvyn_executor.engine.discovery import resolve_source\n"
+        "from nuvyn_executor.engine.discovery.base import filesystem_for\n"
+        "mod = 'nuvyn_executor.engine.discovery.azure'\n"
+        "assert resolve_source('/data/raw').kind == 'local'\n"
+        "assert resolve_source('/data/raw', 'dbfs').kind == 'dbfs'\n"
+        "assert mod not in sys.modules\n"
+        "fs = filesystem_for('https://acct.blob.core.windows.net/data/x.csv')\n"
+        "assert type(fs).__name__ == 'AzureFileSystem', fs\n"
+        "assert mod in sys.modules\n"
+        "assert resolve_source('abfss://lake@acct.dfs.core.windows.net/raw').kind == 'adls'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
