@@ -50,7 +50,7 @@ def defer_pyarrow() -> bool:
 
 def is_deferred() -> bool:
     """Whether pyarrow stands deferred (not loaded) in this process."""
-    return isinstance(sys.modules.get(_NAME), _Deferred) and "lib" not in vars(sys.modules[_NAME])
+    return isinstance(sys.modules.get(_NAME), _Deferred)  # loading puts the real package in its place
 
 
 def when_loaded(hook: Callable[[], None]) -> None:
