@@ -21,9 +21,9 @@ import codecs
 import csv as pycsv
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -352,12 +352,13 @@ def iter_records(
 
 
 def _batches_with_stats(
-    table: TableStream, body: Any, dialect: Dialect, block_size: int
+    table: TableStream, body: Any, dialect: Dialect, block_size: int, track_quotes: bool = False
 ) -> Iterator[pa.RecordBatch | FieldBlock]:
     """The records, with the ragged-record counts written to ``table`` as they are consumed."""
     stats = CsvStats()
+    track = track_quotes or table.speculative_end
     try:
-        yield from iter_records(body, dialect, block_size, stats, track_quotes=table.speculative_end)
+        yield from iter_records(body, dialect, block_size, stats, track_quotes=track)
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         if is_block_size_error(err):
             raise RecordTooLarge(f"a record is larger than the {block_size >> 20} MiB block") from None
@@ -428,11 +429,65 @@ def plan_csv_split(ref: FileRef, options: ReadOptions) -> Dialect | None:
     return dialect if dialect.names else None
 
 
+class RangeClaims(Protocol):
+    """Where a range being read may be cut short by another process (``scheduler.share.RangeShare``)."""
+
+    def open(self, begin: int, end: int) -> int: ...
+
+    def claim(
+        self, pos: int, want: int, end: int, stop: int, settle: Callable[[int], int]
+    ) -> tuple[int, int, int]: ...
+
+
+class _ClaimedStream(io.RawIOBase):
+    """A range's bytes, each read claimed before it is made, so that the range's end can move back
+    meanwhile (see ``scheduler.share``)."""
+
+    def __init__(
+        self, body: Any, pos: int, end: int, stop: int, claims: RangeClaims, settle: Callable[[int], int]
+    ) -> None:
+        self._body = body
+        self._pos = pos
+        self._claims = claims
+        self._settle = settle
+        self._end = claims.open(pos, end)
+        self._stop = stop if self._end == end else settle(self._end)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        self._end, self._stop, n = self._claims.claim(self._pos, len(b), self._end, self._stop, self._settle)
+        if n <= 0:
+            return 0
+        view = memoryview(b)[:n]
+        readinto = getattr(self._body, "readinto", None)
+        if readinto is not None:
+            got = readinto(view)
+        else:
+            chunk = self._body.read(n)
+            got = len(chunk)
+            view[:got] = chunk
+        self._pos += got
+        return int(got)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
 def open_csv_range(
-    ref: FileRef, dialect: Dialect, start: int, end: int | None, options: ReadOptions
+    ref: FileRef,
+    dialect: Dialect,
+    start: int,
+    end: int | None,
+    options: ReadOptions,
+    claims: RangeClaims | None = None,
 ) -> TableStream:
     """The records between the boundaries at or after ``start`` and ``end`` (None: end of file); see
-    ``record_boundary``."""
+    ``record_boundary``.  With ``claims``, the end may move back while the range is read (work
+    stealing): the records then stop at the new end's boundary, where the range after it starts."""
     begin, _ = record_boundary(ref, start, dialect)
     stop, certain = (ref.size, True) if end is None else record_boundary(ref, end, dialect)
     body = filesystem_for(ref.url).open_stream(ref.url, begin, max(begin, stop))
@@ -446,7 +501,18 @@ def open_csv_range(
         close=body.close,
         speculative_end=not certain,
     )
+    if claims is not None:
+
+        def settle(new_end: int) -> int:
+            new_stop, new_certain = record_boundary(ref, new_end, dialect)
+            table.speculative_end = not new_certain
+            return max(begin, new_stop)
+
+        raw_end = ref.size if end is None else end
+        body = _ClaimedStream(body, begin, raw_end, max(begin, stop), claims, settle)
+        table.close = body.close
     if dialect.encoding != "utf-8" and start == 0:
         table.warnings.append("not UTF-8: text decoded as Windows-1252")
-    table.batches = _batches_with_stats(table, body, dialect, options.block_size)
+    # A range whose end may move follows quotes from the start: its end may become a speculative boundary.
+    table.batches = _batches_with_stats(table, body, dialect, options.block_size, claims is not None)
     return table

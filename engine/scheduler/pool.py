@@ -24,8 +24,13 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from .._allocator import configure_process
+from . import share
+from .share import RangeShare
 
 log = logging.getLogger(__name__)
+
+
+Task = tuple[int, Callable[..., Any], tuple[Any, ...]]  # (task id, function, arguments)
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,10 @@ class TaskEvent:
     exitcode: int | None = None
 
 
-def _worker_main(conn: Connection) -> None:
+def _worker_main(conn: Connection, range_share: RangeShare) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     configure_process()  # a worker is the executor's own process (forked ones usually inherit it already)
+    share.set_current(range_share)
     while True:
         try:
             msg = conn.recv()
@@ -51,6 +57,7 @@ def _worker_main(conn: Connection) -> None:
         if msg is None:
             return
         task_id, fn, args = msg
+        range_share.assign(task_id)
         try:
             conn.send((task_id, True, fn(*args), None))
         except BaseException as err:
@@ -64,7 +71,8 @@ def _worker_main(conn: Connection) -> None:
 class _Worker:
     def __init__(self, ctx: Any) -> None:
         parent, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        self.share = RangeShare(ctx)
+        self.proc = ctx.Process(target=_worker_main, args=(child, self.share), daemon=True)
         self.proc.start()
         child.close()
         self.conn: Connection = parent
@@ -92,8 +100,9 @@ class ProcessPool:
         self._size = size
         self._workers: list[_Worker] = []
         self._retired: list[_Worker] = []  # told to stop, not yet reaped
-        self._queue: deque[tuple[int, Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._queue: deque[Task] = deque()
         self._running: dict[int, _Worker] = {}
+        self._steal: Callable[[ProcessPool], list[Task]] | None = None
 
     def __enter__(self) -> ProcessPool:
         return self
@@ -109,7 +118,28 @@ class ProcessPool:
     def pending(self) -> int:
         return len(self._queue) + len(self._running)
 
+    def when_idle(self, steal: Callable[[ProcessPool], list[Task]]) -> None:
+        """Call ``steal(pool)`` while a worker is idle and nothing is queued: it returns tasks to run
+        there, typically the end of a running task's byte range (see ``running_share``), or nothing, and
+        then the idle worker is let go."""
+        self._steal = steal
+
+    def running_share(self, task_id: int) -> RangeShare | None:
+        """The share of the worker running ``task_id`` (None: not running)."""
+        worker = self._running.get(task_id)
+        return None if worker is None else worker.share
+
     def _dispatch(self) -> None:
+        self._hand_out()
+        while self._steal is not None and not self._queue and any(w.task is None for w in self._workers):
+            stolen = self._steal(self)
+            if not stolen:
+                break
+            self._queue.extend(stolen)
+            self._hand_out()
+        self._retire_idle()
+
+    def _hand_out(self) -> None:
         while self._queue:
             idle = next((w for w in self._workers if w.task is None), None)
             if idle is None:
@@ -121,6 +151,8 @@ class ProcessPool:
             idle.task = task_id
             self._running[task_id] = idle
             idle.conn.send((task_id, fn, args))
+
+    def _retire_idle(self) -> None:
         # Nothing left to hand out: a worker with no task goes now, so that its process ends (3-5 ms of
         # the kernel unmapping it) while the others, or the parent's last merge, still run, not after.
         # A task submitted later (a retry) starts a fresh worker.

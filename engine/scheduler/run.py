@@ -18,7 +18,7 @@ import gc
 import itertools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,9 +29,10 @@ from ..kernels.warmup import warmup
 from ..profile.table import ProfileOptions, TableProfile
 from ..readers import ReadOptions, detect_format
 from ..readers.csv_reader import plan_csv_split
+from ..readers.dialect import Dialect
 from ..readers.parquet import row_group_sizes
 from ..settings import DEFAULT_SMALL_UNIT_BYTES, DEFAULT_SMALL_UNIT_FILES, ExtractionSettings
-from .pool import InlinePool, ProcessPool
+from .pool import InlinePool, ProcessPool, Task
 from .tasks import (
     CONSTANT_POSITION,
     FilePlan,
@@ -51,10 +52,12 @@ log = logging.getLogger(__name__)
 
 INLINE_BYTES = 16 << 20  # below this much data, forking workers costs more than it saves
 MIN_RANGE = 16 << 20  # the smallest byte range (or run of row groups) a large file is split into
-# Each range has a fixed cost per column (its sketches fill from empty, are sent back and merged: ~0.4 ms
-# per column), so a range holds at least this many bytes per column, and the smaller ranges that end a
-# split file are not cut below it either.
-RANGE_BYTES_PER_COLUMN = 256 << 10
+# A range cut from a running one (``_steal``) has a fixed cost per column: its sketches fill from empty, are
+# sent back and merged, ~0.2 ms per column, about what this many bytes per column take to profile ...
+STEAL_BYTES_PER_COLUMN = 128 << 10
+# ... and the scan for its first record: each half of a cut holds at least this many bytes, and that much
+# per column (SF1 lineitem's 16 columns: 2 MiB, ~4 ms of work against ~3 ms of fixed cost).
+MIN_STEAL = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,8 @@ def _group_plans(group: TableGroup) -> list[FilePlan]:
 
 
 def range_size(size: int, split_size: int, workers: int) -> int:
-    """Bytes per range of a split file before its tail (see ``range_sizes``): one range per worker where
-    ``split_size`` allows, and not below ``MIN_RANGE``.
+    """Bytes per range of a split file (see ``range_sizes``): one range per worker where ``split_size``
+    allows, and not below ``MIN_RANGE``.
 
     Fewer, longer ranges: each one starts its columns' sketches empty, so every value a column has seen
     in an earlier range is classified and inserted again, and the sketches are sent back and merged.  On
@@ -204,7 +207,7 @@ def _split_units(
         return None  # the worker reading it whole will report the problem
     if dialect is None:
         return None
-    sizes = range_sizes(ref.size, step_size, workers, taper_floor(len(dialect.names), settings.split_size))
+    sizes = range_sizes(ref.size, step_size, workers, min(MIN_RANGE, settings.split_size))
     units = []
     start = 0
     for i, n in enumerate(sizes):
@@ -215,37 +218,25 @@ def _split_units(
     return units
 
 
-def taper_floor(columns: int, split_size: int) -> int:
-    """The smallest range the end of a split file tapers to, for a table of ``columns`` columns."""
-    return max(min(MIN_RANGE, split_size), RANGE_BYTES_PER_COLUMN * columns)
+def steal_floor(columns: int) -> int:
+    """The fewest bytes worth a range of their own when a running range is cut (see ``share``): each half
+    of the cut holds at least this much, for a table of ``columns`` columns."""
+    return max(MIN_STEAL, STEAL_BYTES_PER_COLUMN * columns)
 
 
 def range_sizes(size: int, step: int, workers: int, floor: int) -> list[int]:
-    """Byte counts of the consecutive ranges of a ``size``-byte file: a head of equal ranges of at most
-    ``step`` (as many for every worker where that keeps them above ``floor``), then a tail of ``workers``
-    ranges of ``2 * floor`` and ``workers`` of ``floor``.
+    """Byte counts of the consecutive ranges of a ``size``-byte file: equal ranges of at most ``step``, as
+    many for every worker where that keeps them above ``floor``.
 
-    Ranges are handed out biggest first, so the tail runs last: workers that progress at different speeds
-    (a busier core, a slower disk) take more or fewer of its ranges and finish within one ``floor``-sized
-    range of each other, while the head keeps the number of ranges (each a fixed cost) small.
+    No smaller ranges end the file to even out the workers' finishing times: a worker that falls idle
+    takes half of what a busy one has left instead (``share``), so every range is as long as it can be
+    (each is a fixed cost).
     """
-    tail: list[int] = []
-    remaining = size
-    for part in [floor] * workers + [2 * floor] * workers:
-        if part >= step or remaining - part < step:
-            break
-        tail.append(part)
-        remaining -= part
-    while True:  # the ranges before the tail are not smaller than it
-        n = math.ceil(remaining / step)
-        every = math.ceil(n / workers) * workers
-        if remaining // every >= floor:
-            n = every
-        if not tail or remaining // n >= tail[-1]:
-            break
-        remaining += tail.pop()
-    head = [remaining // n + (1 if i < remaining % n else 0) for i in range(n)]
-    return head + tail[::-1]
+    n = math.ceil(size / step)
+    every = math.ceil(n / workers) * workers
+    if size // every >= floor:
+        n = every
+    return [size // n + (1 if i < size % n else 0) for i in range(n)]
 
 
 def row_group_runs(sizes: list[int], file_size: int, step: int, workers: int) -> list[tuple[int, int]]:
@@ -333,9 +324,7 @@ def plan(
 def _submit(pool: ProcessPool | InlinePool, task_id: int, unit: _Unit, opts: TaskOptions) -> None:
     unit.attempts += 1
     if unit.split == "range":
-        pool.submit(
-            task_id, w_profile_range, unit.plans[0], unit.dialect, unit.start, unit.end, unit.part, opts
-        )
+        pool.submit(task_id, w_profile_range, *_range_args(unit, opts))
     elif unit.split == "row_groups":
         pool.submit(task_id, w_profile_row_groups, unit.plans[0], unit.start, unit.end, unit.part, opts)
     else:
@@ -407,19 +396,57 @@ def _run_units(
 
     pool: ProcessPool | InlinePool = InlinePool() if inline else ProcessPool(min(workers, len(units)))
     by_task: dict[int, _Unit] = {}
-    next_id = 0
+    ids = itertools.count()
+    if isinstance(pool, ProcessPool):
+        pool.when_idle(lambda p: _steal(p, by_task, state, opts, ids))
     with pool:
         for unit in units:
-            by_task[next_id] = unit
-            _submit(pool, next_id, unit, opts)
-            next_id += 1
+            _submit_all(pool, by_task, opts, ids, [unit])
             if inline:
-                next_id = _drain(pool, by_task, state, opts, next_id, report, timeout=0)
+                _drain(pool, by_task, state, opts, ids, report, timeout=0)
         while pool.pending:
-            next_id = _drain(pool, by_task, state, opts, next_id, report, timeout=settings.progress_interval)
+            _drain(pool, by_task, state, opts, ids, report, timeout=settings.progress_interval)
             report()
     report()
     return state.finished
+
+
+def _steal(
+    pool: ProcessPool, by_task: dict[int, _Unit], state: _State, opts: TaskOptions, ids: Iterator[int]
+) -> list[Task]:
+    """For a worker with nothing queued: the second half of what the busiest running byte range has not
+    read yet, if both halves are worth a range (``steal_floor``); cut there (``share.RangeShare.cut``)."""
+    best: tuple[int, int, _Unit] | None = None
+    for task_id, unit in by_task.items():
+        share = pool.running_share(task_id) if unit.split == "range" else None
+        left = share.remaining(task_id) if share is not None else 0
+        if left and (best is None or left > best[0]):
+            best = (left, task_id, unit)
+    if best is None:
+        return []
+    _, task_id, unit = best
+    plan = unit.plans[0]
+    share = pool.running_share(task_id)
+    assert share is not None
+    assert isinstance(unit.dialect, Dialect)
+    cut = share.cut(task_id, steal_floor(len(unit.dialect.names)))
+    if cut is None:
+        return []
+    at, end = cut
+    log.debug("`%s`: an idle worker takes bytes %d-%d from a running range", plan.ref.rel_path, at, end)
+    split = state.splits[plan.ref.rel_path]
+    rest = _Unit(plans=unit.plans, nbytes=end - at, split="range", dialect=unit.dialect, start=at,
+                 end=unit.end, part=split.parts, attempts=1)  # fmt: skip
+    split.parts += 1
+    # the running unit now ends at the cut: a retry after its worker died reads only that far
+    unit.end, unit.nbytes = at, max(0, unit.nbytes - rest.nbytes)
+    task_id = next(ids)
+    by_task[task_id] = rest
+    return [(task_id, w_profile_range, _range_args(rest, opts))]
+
+
+def _range_args(unit: _Unit, opts: TaskOptions) -> tuple[object, ...]:
+    return (unit.plans[0], unit.dialect, unit.start, unit.end, unit.part, opts)
 
 
 def _drain(
@@ -427,14 +454,14 @@ def _drain(
     by_task: dict[int, _Unit],
     state: _State,
     opts: TaskOptions,
-    next_id: int,
+    ids: Iterator[int],
     report: Callable[[], None],
     timeout: float | None,
-) -> int:
+) -> None:
     for event in pool.events(timeout):
         unit = by_task.pop(event.task_id)
         if event.ok:
-            next_id = _submit_all(pool, by_task, opts, next_id, _record_unit(state, unit, list(event.value)))
+            _submit_all(pool, by_task, opts, ids, _record_unit(state, unit, list(event.value)))
             state.bytes_done += unit.nbytes
         elif event.died and unit.attempts < 2:
             # Retry once on a fresh worker, one file per unit so a bad file cannot take others down again.
@@ -444,7 +471,7 @@ def _drain(
                 if unit.is_part
                 else [_Unit(plans=(p,), nbytes=p.ref.size, attempts=1) for p in unit.plans]
             )
-            next_id = _submit_all(pool, by_task, opts, next_id, retries)
+            _submit_all(pool, by_task, opts, ids, retries)
             continue
         else:
             why = event.error.splitlines()[0] if event.error else "unknown failure"
@@ -458,25 +485,23 @@ def _drain(
                     r = dataclasses.replace(r, part=unit.part, size=p.ref.size if unit.part == 0 else 0,
                                             file_count=1 if unit.part == 0 else 0)  # fmt: skip
                 results.append(r)
-            next_id = _submit_all(pool, by_task, opts, next_id, _record_unit(state, unit, results))
+            _submit_all(pool, by_task, opts, ids, _record_unit(state, unit, results))
             state.bytes_done += unit.nbytes
         report()
-    return next_id
 
 
 def _submit_all(
     pool: ProcessPool | InlinePool,
     by_task: dict[int, _Unit],
     opts: TaskOptions,
-    next_id: int,
+    ids: Iterator[int],
     units: list[_Unit],
-) -> int:
-    """Submit ``units`` under task ids from ``next_id`` on; returns the next free id."""
+) -> None:
+    """Submit ``units``, each under a new task id."""
     for unit in units:
-        by_task[next_id] = unit
-        _submit(pool, next_id, unit, opts)
-        next_id += 1
-    return next_id
+        task_id = next(ids)
+        by_task[task_id] = unit
+        _submit(pool, task_id, unit, opts)
 
 
 def _record_unit(state: _State, unit: _Unit, results: list[FileResult]) -> list[_Unit]:

@@ -27,6 +27,7 @@ from ..readers import ReadOptions, RecordTooLarge, TableStream, open_tables
 from ..readers.csv_reader import describe_arrow_error, grow_block_size, open_csv_range
 from ..readers.dialect import Dialect
 from ..readers.parquet import open_parquet_row_groups
+from . import share
 
 log = logging.getLogger(__name__)
 
@@ -350,8 +351,12 @@ def _profile_part(plan: FilePlan, opts: TaskOptions, part: int, open_stream: Any
 def w_profile_range(
     plan: FilePlan, dialect: Dialect, start: int, end: int | None, part: int, opts: TaskOptions
 ) -> list[FileResult]:
-    """Profile the records of one byte range of a plain delimited file."""
-    return _profile_part(plan, opts, part, lambda read: open_csv_range(plan.ref, dialect, start, end, read))
+    """Profile the records of one byte range of a plain delimited file.  In a pool worker the range's end
+    may move back while it is read, its last bytes going to an idle worker (``share``)."""
+    claims = share.current()
+    return _profile_part(
+        plan, opts, part, lambda read: open_csv_range(plan.ref, dialect, start, end, read, claims)
+    )
 
 
 def w_profile_row_groups(

@@ -10,16 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import multiprocessing as mp
 from functools import reduce
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nuvyn_executor.engine.discovery.base import FileRef
 from nuvyn_executor.engine.profile.table import ProfileOptions
 from nuvyn_executor.engine.readers import ReadOptions
 from nuvyn_executor.engine.readers.csv_reader import plan_csv_split
+from nuvyn_executor.engine.scheduler.share import RangeShare, set_current
 from nuvyn_executor.engine.scheduler.tasks import FilePlan, TaskOptions, profile_file, w_profile_range
 
 OPTS = TaskOptions(read=ReadOptions(block_size=1 << 16), profile=ProfileOptions(sample_size=3))
@@ -105,3 +107,61 @@ def test_split_in_the_middle_of_a_quoted_newline(tmp_path) -> None:
         (b,) = w_profile_range(plan, dialect, cut, None, 1, OPTS)
         merged = a.merge_part(b)
         assert merged.profile == whole.profile, f"split at byte {cut}"
+
+
+class _CutWhileReading(RangeShare):
+    """A pool worker's share whose range the parent cuts just before the reader's ``k``-th claim: the
+    parent's side of the protocol, run in between two of the reader's steps."""
+
+    def __init__(self, task_id: int, k: int) -> None:
+        super().__init__(mp.get_context())
+        self.task_id = task_id
+        self.k = k
+        self.cut_at: tuple[int, int] | None = None
+        self.assign(task_id)
+
+    def claim(self, *args, **kwargs):
+        self.k -= 1
+        if self.k == 0:
+            self.cut_at = self.cut(self.task_id, 1)
+        return super().claim(*args, **kwargs)
+
+
+@settings(deadline=None)
+@given(csv_documents(), st.lists(st.integers(1, 6), min_size=1, max_size=4), st.sampled_from([32, 64, 256]))
+def test_ranges_cut_while_they_are_read_give_the_same_profile(
+    tmp_path_factory, doc: bytes, claims_before_cut: list[int], block_size: int
+) -> None:
+    """Work stealing: each range is cut before one of its reads, at the middle of what it has not read
+    yet (the bytes after the cut become a range of their own, which may be cut in turn); small blocks
+    make many reads, and records larger than a block make the reader open its range again."""
+    path = tmp_path_factory.mktemp("cut") / "f.csv"
+    path.write_bytes(doc)
+    ref = _ref(path)
+    (whole,) = profile_file(ref, OPTS)
+    dialect = plan_csv_split(ref, OPTS.read)
+    if dialect is None:
+        return
+    opts = TaskOptions(read=ReadOptions(block_size=block_size), profile=OPTS.profile)
+    plan = FilePlan(ref=ref, table_key=ref.rel_path)
+    pending = [(0, None)]
+    parts = []
+    cuts = iter(claims_before_cut)
+    try:
+        while pending:
+            start, end = pending.pop()
+            share = _CutWhileReading(len(parts), next(cuts, 0))
+            set_current(share)
+            parts.extend(w_profile_range(plan, dialect, start, end, len(parts), opts))
+            if share.cut_at is not None:
+                at, old_end = share.cut_at
+                assert old_end == (len(doc) if end is None else end)
+                pending.append((at, end))
+    finally:
+        set_current(None)
+    for p in parts:
+        assert p.error is None, p.error
+        assert not p.resplit
+    merged = reduce(lambda a, b: a.merge_part(b), parts)
+    assert merged.profile.row_count == whole.profile.row_count
+    assert merged.profile == whole.profile

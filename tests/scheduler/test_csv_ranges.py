@@ -8,21 +8,25 @@ assumption, and a file whose ranges met inside a quoted field is profiled again 
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import random
+import time
 from pathlib import Path
 
 from nuvyn_executor.engine.discovery.base import FileRef
 from nuvyn_executor.engine.extract import extract_metadata
-from nuvyn_executor.engine.readers import ReadOptions
+from nuvyn_executor.engine.readers import ReadOptions, csv_reader
 from nuvyn_executor.engine.readers.csv_reader import SPECULATE_AFTER, plan_csv_split, record_boundary
+from nuvyn_executor.engine.scheduler import run
 from nuvyn_executor.engine.scheduler.run import (
     plan,
     range_size,
     range_sizes,
     row_group_runs,
-    taper_floor,
+    steal_floor,
     task_options,
 )
+from nuvyn_executor.engine.scheduler.share import RangeShare
 from nuvyn_executor.engine.scheduler.tasks import FilePlan
 from nuvyn_executor.engine.settings import ExtractionSettings
 
@@ -41,38 +45,38 @@ def _records(n: int, seed: int) -> list[str]:
             for i in range(n)]  # fmt: skip
 
 
-def test_ranges_cover_the_file_and_taper_at_its_end() -> None:
+def test_ranges_cover_the_file_one_long_range_per_worker() -> None:
     mib = 1 << 20
     sf1 = 766 * mib + 123
-    # one long range per worker (each range costs its sketches' warm-up), then the tail, smallest last
+    # one long range per worker: each range costs its sketches' warm-up, and a worker that finishes
+    # first takes half of what another has left instead of the plan ending in small ranges
     assert range_size(sf1, 512 * mib, 2) == 383 * mib + 62
     sizes = range_sizes(sf1, range_size(sf1, 512 * mib, 2), 2, 16 * mib)
     assert sum(sizes) == sf1
-    assert sizes[2:] == [32 * mib, 32 * mib, 16 * mib, 16 * mib]
+    assert len(sizes) == 2
     assert sizes[0] - sizes[1] <= 1
-    # capped by --split-size, and as many head ranges for every worker
+    # capped by --split-size, and as many ranges for every worker
     sizes = range_sizes(sf1, range_size(sf1, 64 * mib, 2), 2, 16 * mib)
-    assert sizes[-4:] == [32 * mib, 32 * mib, 16 * mib, 16 * mib]
-    assert len(sizes[:-4]) == 12
-    assert all(55 * mib < n <= 64 * mib for n in sizes[:-4])
-    assert len(range_sizes(sf1, range_size(sf1, 512 * mib, 4), 4, 16 * mib)) == 4 + 8
-    # never below the floor, and the ranges before the tail are not smaller than it
-    assert range_sizes(100 * mib, 40 * mib, 2, 16 * mib) == [34 * mib, 34 * mib, 16 * mib, 16 * mib]
-    assert range_sizes(40 * mib, 20 * mib, 2, 16 * mib) == [20 * mib, 20 * mib]
+    assert len(sizes) == 12
+    assert all(63 * mib < n <= 64 * mib for n in sizes)
+    assert len(range_sizes(sf1, range_size(sf1, 512 * mib, 4), 4, 16 * mib)) == 4
+    assert len(range_sizes(sf1, range_size(sf1, 100 * mib, 3), 3, 16 * mib)) == 9
+    # rounding up to a multiple of the workers never goes below the floor
+    assert range_sizes(100 * mib, 40 * mib, 2, 16 * mib) == [25 * mib] * 4
+    assert range_sizes(40 * mib, 30 * mib, 2, 16 * mib) == [20 * mib] * 2
+    assert range_sizes(40 * mib, 30 * mib, 4, 16 * mib) == [20 * mib] * 2
     for size in (1, 17 * mib, 129 * mib + 5, 3000 * mib):
         for workers in (2, 3, 4, 8):
             sizes = range_sizes(size, range_size(size, 64 * mib, workers), workers, 16 * mib)
             assert sum(sizes) == size
             assert all(sizes)
-    # a wide table's ranges cost more each (sketches per column): no taper below 256 KiB per column
-    assert taper_floor(16, 64 * mib) == 16 * mib
-    assert range_sizes(100 * mib, 25 * mib, 2, taper_floor(400, 64 * mib)) == [25 * mib] * 4
-    assert range_sizes(100 * mib, range_size(100 * mib, 512 * mib, 2), 2, taper_floor(400, 512 * mib)) == [
-        50 * mib,
-        50 * mib,
-    ]
+            assert max(sizes) - min(sizes) <= 1
     assert range_size(766 * mib, 64 * mib, 2) == 64 * mib  # never above --split-size
     assert range_size(20 * mib, 64 * mib, 4) == 16 * mib  # nor below the smallest range
+    # what an idle worker takes from a busy one is worth a range of its own: more for wide tables,
+    # whose ranges cost more each (sketches per column)
+    assert steal_floor(16) == 2 * mib
+    assert steal_floor(400) == 50 * mib
 
 
 def test_row_groups_split_into_as_many_runs_for_every_worker() -> None:
@@ -140,3 +144,74 @@ def test_ranges_meeting_inside_a_long_quoted_field_are_profiled_again_whole(tmp_
     assert split["tables"][0]["row_count"] == whole["tables"][0]["row_count"] == 45_001
     assert split["tables"][0]["error"] is None
     assert _columns(split) == _columns(whole)
+
+
+def test_an_idle_worker_takes_half_of_what_a_busy_one_has_left(tmp_path: Path, caplog, monkeypatch) -> None:
+    """Work stealing end to end: the worker reading the first half of the file stalls (a slow disk,
+    simulated in the forked workers) until its range has been cut, so the worker with the second half
+    finishes first and takes the end of the first range; the profile is the one-worker profile."""
+    path = tmp_path / "skewed.csv"
+    # quoted fields on every line, so every boundary is certain a few bytes after its offset
+    records = "".join(r.replace(",w", ',"w, ') + '"' for r in _records(20_000, 4)).replace('\n"', '"\n')
+    header = "id,n,x,day,w\n" if len(records) % 2 else "id,n,x,day,ww\n"
+    path.write_text(header + records)
+    size = path.stat().st_size
+    assert size % 2 == 0  # two ranges of --split-size each
+    whole = _run(path)
+
+    read = csv_reader._ClaimedStream.readinto
+
+    def stall_until_cut(self, b):
+        deadline = time.monotonic() + 10
+        # the first range, after its first read, until it is cut (at about a quarter of the file)
+        while 0 < self._pos < size // 4 and self._claims.end == size // 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return read(self, b)
+
+    monkeypatch.setattr(csv_reader._ClaimedStream, "readinto", stall_until_cut)
+    monkeypatch.setattr(run, "MIN_STEAL", 64 << 10)
+    monkeypatch.setattr(run, "STEAL_BYTES_PER_COLUMN", 0)
+    with caplog.at_level(logging.DEBUG, logger="nuvyn_executor.engine.scheduler.run"):
+        split = _run(path, workers=2, split_size=size // 2, block_size=64 << 10)
+    steals = [r.getMessage() for r in caplog.records if "an idle worker takes" in r.getMessage()]
+    assert steals
+    assert split["tables"][0]["row_count"] == 20_000
+    assert split["tables"][0]["error"] is None
+    assert _columns(split) == _columns(whole)
+
+
+def test_a_cut_range_ends_at_the_cut_if_it_is_run_again(tmp_path: Path) -> None:
+    """The parent's bookkeeping of a cut: the running unit now ends at the cut (a retry after its worker
+    died reads only that far), the new unit reads from there to the old end, and the file expects one
+    part more before it is complete."""
+    path = tmp_path / "f.csv"
+    path.write_text("id,n,x,day,w\n" + "".join(_records(1_000, 5)))
+    ref = FileRef(url=str(path), rel_path=path.name, size=40 << 20, format="csv")
+    dialect = plan_csv_split(ref, ReadOptions(block_size=1 << 20))
+    settings = ExtractionSettings(path=str(path), workers=2)
+    opts = task_options(settings)
+    unit = run._Unit(plans=(FilePlan(ref=ref, table_key=ref.rel_path),), nbytes=20 << 20, split="range",
+                     dialect=dialect, start=20 << 20, end=None, part=1)  # fmt: skip
+    state = run._State(splits={ref.rel_path: run._Split(parts=2)})
+    share = RangeShare(mp.get_context())
+
+    class Pool:
+        def running_share(self, task_id: int) -> RangeShare | None:
+            return share if task_id == 7 else None
+
+    share.assign(7)
+    assert run._steal(Pool(), {7: unit}, state, opts, iter([8])) == []  # not opened yet: nothing to cut
+    assert share.open(20 << 20, 40 << 20) == 40 << 20
+    share.claim(20 << 20, 2 << 20, 40 << 20, 40 << 20, lambda end: end)
+    by_task = {7: unit}
+    ((task_id, fn, args),) = run._steal(Pool(), by_task, state, opts, iter([8]))
+    assert (task_id, fn) == (8, run.w_profile_range)
+    cut = 31 << 20  # the middle of the 18 MiB not yet claimed
+    assert args[2:5] == (cut, None, 2)  # from the cut to the old end, as part 2
+    assert (unit.start, unit.end, unit.nbytes) == (20 << 20, cut, 11 << 20)
+    assert by_task[8].nbytes == 9 << 20
+    assert state.splits[ref.rel_path].parts == 3
+    assert share.end == cut
+    # the worker's next claim sees the cut; a retry that opens the range again keeps it
+    assert share.claim(22 << 20, 1 << 20, 40 << 20, 40 << 20, lambda end: end + 5) == (cut, cut + 5, 1 << 20)
+    assert share.open(20 << 20, 40 << 20) == cut
