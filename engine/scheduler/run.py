@@ -5,6 +5,7 @@ Plan: every table (``discovery.tables``) becomes file plans: its files, with wha
 delimited files larger than twice the split size are cut into byte ranges and large Parquet files into
 runs of row groups (one task each); other files are batched into units of a few MiB so per-task overhead
 stays small.  Run: units go to a process pool (or run inline for ``--workers 1`` and tiny inputs);
+a worker left with nothing queued takes the end of the busiest running byte range (``_steal``);
 results are merged as they arrive, in two steps: the parts of one file into the file's result, then the
 files of one table into the table's (the same merge whether a table is one file split in ranges or a
 folder of many files); a unit whose worker died is retried once, file by file, and then recorded as
