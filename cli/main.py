@@ -179,8 +179,8 @@ def _leave(status: int) -> NoReturn:
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        # the reader may have gone away (``| head``), or the stream been closed
-        with contextlib.suppress(BrokenPipeError, ValueError):
+        # the reader may have gone away (``| head``), or the stream been closed (None: closed at start)
+        with contextlib.suppress(BrokenPipeError, ValueError, AttributeError):
             stream.flush()
     os._exit(status)
 

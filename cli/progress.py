@@ -20,7 +20,8 @@ class ProgressReporter:
     """Callable handed to the engine; ``bar`` None decides from whether stderr is a terminal."""
 
     def __init__(self, bar: bool | None = None, interval: float = 10.0) -> None:
-        self.bar_enabled = sys.stderr.isatty() if bar is None else bar
+        # no bar without a stderr (the process was started with it closed: ``2>&-``)
+        self.bar_enabled = sys.stderr is not None and (sys.stderr.isatty() if bar is None else bar)
         self.interval = interval
         self._bar: Any = None
         self._last_log = time.monotonic()

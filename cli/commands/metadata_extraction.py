@@ -126,8 +126,11 @@ def metadata_extraction(
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(document + "\n")
     text = summary(result) if output_format == "summary" else document + "\n"
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    if sys.stdout is None:  # started with its standard output closed (``>&-``): nowhere to print
+        log.warning("standard output is closed: the catalog was not printed")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
     s = result.source
     log.info(
         "%s: %d file(s), %d failed, %d ms", s["status"], s["files_found"], s["files_failed"], s["duration_ms"]

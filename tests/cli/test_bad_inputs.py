@@ -154,3 +154,30 @@ def test_bad_options_are_one_line_usage_errors(cli_process, write, args: list[st
     assert needle in r.stderr
     assert "Traceback" not in r.stderr
     assert r.stdout == ""
+
+
+def _run_with_closed(fd: int, *args: str) -> subprocess.CompletedProcess:
+    """The console script started with ``fd`` closed (``>&-`` or ``2>&-``), the other stream captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "nuvyn_executor.cli.main", *args],
+        stdout=subprocess.PIPE if fd == 2 else subprocess.DEVNULL,
+        stderr=subprocess.PIPE if fd == 1 else subprocess.DEVNULL,
+        preexec_fn=lambda: os.close(fd), text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_a_closed_stdout_says_the_catalog_was_not_printed(write, data_dir: Path) -> None:
+    write("a.csv", "id,name\n1,x\n")
+    r = _run_with_closed(1, "metadata_extraction", str(data_dir))
+    assert r.returncode == 0, r.stderr
+    assert "standard output is closed: the catalog was not printed" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert "complete: 1 file(s), 0 failed" in r.stderr
+
+
+@pytest.mark.parametrize("progress", ["--progress", "--no-progress"])
+def test_a_closed_stderr_still_prints_the_catalog(write, data_dir: Path, progress: str) -> None:
+    write("a.csv", "id,name\n1,x\n")
+    r = _run_with_closed(2, "metadata_extraction", str(data_dir), progress)
+    assert r.returncode == 0
+    assert [t["table_name"] for t in json.loads(r.stdout)["tables"]] == ["a.csv"]
