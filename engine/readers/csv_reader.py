@@ -85,6 +85,40 @@ class _QuoteState(io.RawIOBase):
         return n
 
 
+class _NoTrailingCR(io.RawIOBase):
+    """Reads that never end with a CR unless the text does: pyarrow's parser treats every read as a
+    chunk, and a chunk ending between the CR and LF of a quoted CRLF loses the LF (pyarrow 26 reads
+    ``"xy\r\nz"`` as ``xy\rz``).  A CR that would end a read is held back and starts the next one."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._held = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        want = len(b)
+        data = self._held
+        self._held = b""
+        if len(data) < want:
+            data += self._raw.read(want - len(data)) or b""
+        while data.endswith(b"\r"):
+            more = self._raw.read(1)
+            if not more:
+                break  # the text itself ends with a CR
+            if len(data) > 1:
+                self._held = data[-1:] + more
+                data = data[:-1]
+                break
+            data += more  # a read of one CR: the next byte comes with it
+        if len(data) > want:  # only for a read of one byte
+            self._held = data[want:] + self._held
+            data = data[:want]
+        b[: len(data)] = data
+        return len(data)
+
+
 class _PrefixedStream(io.RawIOBase):
     """Bytes already read (the sniffed sample) followed by the rest of a stream."""
 
@@ -96,8 +130,8 @@ class _PrefixedStream(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:  # type: ignore[override]
-        # Fill ``b`` across the seam: pyarrow's parser treats every read as a chunk, and a chunk boundary
-        # between the CR and LF of a quoted CRLF drops the LF (pyarrow 26), so no short read here.
+        # Fill ``b`` across the seam: pyarrow's parser treats every read as a chunk (see ``_NoTrailingCR``),
+        # and fewer, larger chunks parse faster.
         n = 0
         if self._prefix:
             n = min(len(b), len(self._prefix))
@@ -296,7 +330,9 @@ def iter_batches(stream: Any, dialect: Dialect, block_size: int, stats: CsvStats
     import pyarrow.csv as pacsv
 
     try:
-        reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+        reader = pacsv.open_csv(
+            _NoTrailingCR(stream), read_options=read, parse_options=parse, convert_options=convert
+        )
     except pa.ArrowInvalid as err:
         if "empty csv" in str(err).lower():
             return  # no record after the header (or an empty byte range)
