@@ -97,12 +97,13 @@ class _NoTrailingCR(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b: Any) -> int:  # type: ignore[override]
-        want = len(b)
+    def read(self, size: int = -1) -> bytes:  # pyarrow reads with read(): one copy fewer than readinto
         data = self._held
         self._held = b""
-        if len(data) < want:
-            data += self._raw.read(want - len(data)) or b""
+        if size is None or size < 0:
+            return data + (self._raw.read() or b"")
+        if len(data) < size:
+            data += self._raw.read(size - len(data)) or b""
         while data.endswith(b"\r"):
             more = self._raw.read(1)
             if not more:
@@ -112,9 +113,13 @@ class _NoTrailingCR(io.RawIOBase):
                 data = data[:-1]
                 break
             data += more  # a read of one CR: the next byte comes with it
-        if len(data) > want:  # only for a read of one byte
-            self._held = data[want:] + self._held
-            data = data[:want]
+        if len(data) > size:  # only for a read of one byte
+            self._held = data[size:] + self._held
+            data = data[:size]
+        return data
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        data = self.read(len(b))
         b[: len(data)] = data
         return len(data)
 
