@@ -87,6 +87,7 @@ class TableStream:
     declared: dict[str, tuple[str, bool | None]] = field(default_factory=dict)  # name: (type, nullable)
     arrow_types: dict[str, pa.DataType] = field(default_factory=dict)  # declared Arrow types, by name
     row_count: int | None = None  # records, when the metadata says so (footers, the Delta log)
+    first_row: int = 0  # the file's index of the stream's first record (a run of Parquet row groups)
     stats: dict[str, ColumnStats] | None = None  # footer facts, when values are not read
 
 

@@ -5,8 +5,8 @@ The snapshot gives the table's schema (declared types and nullability), its part
 data files that are live now, each with its record count when the writer kept statistics.  Values are
 then profiled from those Parquet files only (files removed by later commits are never read).  Column
 mapping (``delta.columnMapping.mode`` ``name``/``id``) is honoured: files hold physical names, the table
-reports logical ones.  Rows deleted through deletion vectors are subtracted from the row count taken from
-the log; their values are still in the files, which the table's warnings say.
+reports logical ones.  Rows deleted through deletion vectors are left out: the log's row count subtracts
+them, and the files' readers skip them (``delta_dv`` decodes the vectors).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from ..discovery.base import FileRef, filesystem_for
 from ..errors import ReadError
+from .delta_dv import DeletionVector
 
 _COMMIT = re.compile(r"^(\d{20})\.json$")
 _CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(?:\.(\d+)\.(\d+))?\.parquet$")
@@ -57,7 +58,11 @@ class DeltaFile:
     size: int
     num_records: int | None
     partition_values: tuple[tuple[str, str | None], ...] = ()
-    deleted_rows: int = 0
+    deletion_vector: DeletionVector | None = None
+
+    @property
+    def deleted_rows(self) -> int:
+        return 0 if self.deletion_vector is None else self.deletion_vector.cardinality
 
 
 @dataclass(frozen=True)
@@ -123,13 +128,13 @@ def _add(action: dict[str, Any]) -> DeltaFile:
     pv = action.get("partitionValues") or {}
     if isinstance(pv, list):  # a map read from a checkpoint: [(key, value), ...]
         pv = dict(pv)
-    dv = action.get("deletionVector") or {}
+    dv = action.get("deletionVector")
     return DeltaFile(
         path=unquote(path),
         size=int(action.get("size") or 0),
         num_records=None if num is None else int(num),
         partition_values=tuple(sorted(pv.items())),
-        deleted_rows=int(dv.get("cardinality") or 0) if dv else 0,
+        deletion_vector=DeletionVector.from_action(dv) if dv else None,
     )
 
 
@@ -218,9 +223,5 @@ def read_snapshot(log: Sequence[FileRef]) -> DeltaSnapshot:
     if meta is None:
         raise ReadError("the Delta log has no metaData action (no schema)")
     files = tuple(sorted(active.values(), key=lambda f: f.path))
-    if any(f.deleted_rows for f in files):
-        warnings.append(
-            "deletion vectors: the row count excludes deleted rows, but their values are still profiled"
-        )
     partition_columns = tuple(meta.get("partitionColumns") or ())
     return DeltaSnapshot(latest, _columns(meta), partition_columns, files, tuple(warnings))

@@ -119,17 +119,19 @@ def open_parquet_row_groups(
     meta = pf.metadata
     row_groups = list(range(first, meta.num_row_groups if end is None else min(end, meta.num_row_groups)))
     rows = sum(meta.row_group(i).num_rows for i in row_groups)
+    first_row = sum(meta.row_group(i).num_rows for i in range(min(first, meta.num_row_groups)))
     details = {"row_groups": len(row_groups), "created_by": meta.created_by}
     if options.metadata_only:
         stats = footer_stats(pf, row_groups)
         source.close()
         stream = typed_stream(
-            pf.schema_arrow, iter(()), "parquet", row_count=rows, stats=stats, details=details
-        )
+            pf.schema_arrow, iter(()), "parquet", row_count=rows, stats=stats, details=details,
+            first_row=first_row,
+        )  # fmt: skip
     else:
         stream = typed_stream(
             pf.schema_arrow, _batches(pf, row_groups, options.batch_rows, source), "parquet",
-            row_count=rows, details=details, close=source.close,
+            row_count=rows, details=details, close=source.close, first_row=first_row,
         )  # fmt: skip
     stream.compression = compression_of(meta)
     return stream

@@ -155,7 +155,8 @@ def _delta_plans(group: TableGroup) -> tuple[DeltaSnapshot, list[FilePlan]]:
             url=f"{group.location}/{f.path}", rel_path=prefix + f.path, size=f.size, format="parquet"
         )
         plans.append(FilePlan(ref=ref, table_key=group.key, constants=constants, rename=rename,
-                              declared=declared, file_type="delta"))  # fmt: skip
+                              declared=declared, file_type="delta", deletion_vector=f.deletion_vector,
+                              table_root=group.location))  # fmt: skip
     return snapshot, plans
 
 

@@ -25,6 +25,7 @@ from ..kernels.types import T_STRING
 from ..profile.table import ProfileOptions, TableProfile, TableSummary, TableTracker
 from ..readers import ReadOptions, RecordTooLarge, TableStream, open_tables
 from ..readers.csv_reader import describe_arrow_error, grow_block_size, open_csv_range
+from ..readers.delta_dv import DeletionVector, load_deleted_rows, without_deleted_rows
 from ..readers.dialect import Dialect
 from ..readers.parquet import open_parquet_row_groups
 from . import share
@@ -61,6 +62,9 @@ class FilePlan:
     declared: tuple[tuple[str, str, bool], ...] = ()
     file_type: str | None = None  # what the table's rows say (``delta``), instead of the file's format
     whole_table: bool = False  # the file is its own table: the worker may finalize its profile
+    # a Delta file's deletion vector (rows its table deleted) and the table's root, where the vector is
+    deletion_vector: DeletionVector | None = None
+    table_root: str = ""
 
 
 #: Position given to the first partition column, so they sort after every column of the files.
@@ -244,7 +248,10 @@ def _result(plan: FilePlan, table: TableStream, profile: TableProfile, opts: Tas
 
 
 def _for_plan(plan: FilePlan, table: TableStream) -> TableStream:
-    """A Delta file as its table sees it: logical column names, the log's declared types."""
+    """A Delta file as its table sees it: without the rows its deletion vector deletes, logical column
+    names, the log's declared types."""
+    if plan.deletion_vector is not None:
+        table = without_deleted_rows(table, load_deleted_rows(plan.deletion_vector, plan.table_root))
     if not plan.rename and not plan.declared:
         return table
     rename = dict(plan.rename)
