@@ -138,10 +138,29 @@ def _add(action: dict[str, Any]) -> DeltaFile:
     )
 
 
-def _read_checkpoint(parts: Sequence[FileRef]) -> tuple[dict[str, DeltaFile], dict | None]:
+# A logical file of the table: its path and its deletion vector's unique id (the protocol's identity: a
+# DELETE commits the same path removed with its old vector and added with its new one, in any order).
+_FileKey = tuple[str, str | None]
+
+
+def _key(f: DeltaFile) -> _FileKey:
+    return (f.path, None if f.deletion_vector is None else f.deletion_vector.unique_id)
+
+
+def _remove(active: dict[_FileKey, DeltaFile], action: dict[str, Any]) -> None:
+    path = unquote(action["path"])
+    dv = action.get("deletionVector")
+    key = (path, DeletionVector.from_action(dv).unique_id if dv else None)
+    if active.pop(key, None) is None and not dv:
+        # a remove that names no vector (a writer older than deletion vectors): the path's file, whatever
+        for other in [k for k in active if k[0] == path]:
+            del active[other]
+
+
+def _read_checkpoint(parts: Sequence[FileRef]) -> tuple[dict[_FileKey, DeltaFile], dict | None]:
     import pyarrow.parquet as pq  # here, not at the top: runs without Delta tables skip it
 
-    active: dict[str, DeltaFile] = {}
+    active: dict[_FileKey, DeltaFile] = {}
     meta = None
     for ref in parts:
         source = filesystem_for(ref.url).open_random(ref.url)
@@ -154,7 +173,7 @@ def _read_checkpoint(parts: Sequence[FileRef]) -> tuple[dict[str, DeltaFile], di
                 for add in table.get("add", []):
                     if add:
                         f = _add(add)
-                        active[f.path] = f
+                        active[_key(f)] = f
                 for m in table.get("metaData", []):
                     if m:
                         meta = m
@@ -186,7 +205,7 @@ def read_snapshot(log: Sequence[FileRef]) -> DeltaSnapshot:
     if not commits and not complete:
         raise ReadError("the `_delta_log` folder holds no commit and no checkpoint")
     latest = max([*commits, *complete])
-    active: dict[str, DeltaFile] = {}
+    active: dict[_FileKey, DeltaFile] = {}
     meta: dict | None = None
     start = 0
     if complete:
@@ -215,9 +234,9 @@ def read_snapshot(log: Sequence[FileRef]) -> DeltaSnapshot:
                 raise ReadError(f"Delta commit `{ref.name}` line {n} is not JSON: {err}") from None
             if action.get("add"):
                 f = _add(action["add"])
-                active[f.path] = f
+                active[_key(f)] = f
             elif action.get("remove"):
-                active.pop(unquote(action["remove"]["path"]), None)
+                _remove(active, action["remove"])
             elif action.get("metaData"):
                 meta = action["metaData"]
     if meta is None:

@@ -51,6 +51,12 @@ class DeletionVector:
     size: int
     cardinality: int
 
+    @property
+    def unique_id(self) -> str:
+        """The protocol's ``uniqueId``: with the path, what identifies a logical file of the table."""
+        suffix = "" if self.offset is None else f"@{self.offset}"
+        return f"{self.storage_type}{self.path_or_inline}{suffix}"
+
     @classmethod
     def from_action(cls, dv: dict) -> DeletionVector:
         try:

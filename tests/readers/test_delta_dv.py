@@ -123,10 +123,10 @@ def _profile(folder: Path, **kw) -> tuple[dict, dict[str, dict]]:
 
 
 @pytest.fixture
-def delta_with_dvs(tmp_path: Path) -> tuple[Path, int]:
+def delta_with_dvs(tmp_path: Path) -> tuple[Path, int, list[str]]:
     """Two files of 3,000 rows (``id`` 0-5999, row groups of 500): the first loses its 100 smallest
     ids through a vector in a DV file under a random prefix (beside another file's vector), the second
-    its 50 largest through an inline vector.  Returns (folder, live rows)."""
+    its 50 largest through an inline vector.  Returns (folder, live rows, the data files' paths)."""
     import deltalake
 
     folder = tmp_path / "events"
@@ -155,10 +155,12 @@ def delta_with_dvs(tmp_path: Path) -> tuple[Path, int]:
         paths[1]: _descriptor("i", inline, p2, len(gone_second)),
     }
     _merge_commits(folder, dvs)
-    return folder, 6000 - 150
+    return folder, 6000 - 150, paths
 
 
-def _merge_commits(folder: Path, dvs: dict[str, dict]) -> None:
+def _merge_commits(folder: Path, dvs: dict[str, dict], add_first: bool = False) -> None:
+    """Commit what a DELETE with deletion vectors commits: each file removed with its current vector (if
+    any) and added again with its new one, the two actions in either order."""
     log = folder / "_delta_log"
     adds = {}
     for f in sorted(log.glob("*.json")):
@@ -170,14 +172,18 @@ def _merge_commits(folder: Path, dvs: dict[str, dict]) -> None:
     actions = [{"protocol": {"minReaderVersion": 3, "minWriterVersion": 7,
                              "readerFeatures": ["deletionVectors"], "writerFeatures": ["deletionVectors"]}}]  # fmt: skip
     for path, dv in dvs.items():
-        actions.append({"remove": {"path": path, "dataChange": True, "deletionTimestamp": 1}})
-        actions.append({"add": {**adds[path], "dataChange": True, "deletionVector": dv}})
+        old = adds[path]
+        remove = {"path": path, "dataChange": True, "deletionTimestamp": 1}
+        if old.get("deletionVector"):
+            remove["deletionVector"] = old["deletionVector"]
+        pair = [{"remove": remove}, {"add": {**old, "dataChange": True, "deletionVector": dv}}]
+        actions += pair[::-1] if add_first else pair
     (log / f"{version:020d}.json").write_text("".join(json.dumps(a) + "\n" for a in actions))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_deleted_rows_are_not_profiled(delta_with_dvs, workers: int) -> None:
-    folder, live = delta_with_dvs
+    folder, live, _ = delta_with_dvs
     table, cols = _profile(folder, workers=workers, split_size=1 << 13)  # 2 workers: runs of row groups
     assert table["error"] is None
     assert table["row_count"] == live
@@ -187,7 +193,7 @@ def test_deleted_rows_are_not_profiled(delta_with_dvs, workers: int) -> None:
 
 
 def test_a_missing_deletion_vector_file_fails_that_file_only(delta_with_dvs) -> None:
-    folder, _ = delta_with_dvs
+    folder, _, _ = delta_with_dvs
     (dv_file,) = (folder / "ab").glob("deletion_vector_*.bin")
     dv_file.unlink()
     table, cols = _profile(folder, workers=1)
@@ -198,7 +204,7 @@ def test_a_missing_deletion_vector_file_fails_that_file_only(delta_with_dvs) -> 
 
 
 def test_a_vector_that_disagrees_with_the_log_is_an_error(delta_with_dvs) -> None:
-    folder, _ = delta_with_dvs
+    folder, _, _ = delta_with_dvs
     log = folder / "_delta_log"
     last = sorted(log.glob("*.json"))[-1]
     last.write_text(last.read_text().replace('"cardinality": 50', '"cardinality": 51'))
@@ -232,9 +238,25 @@ def test_runs_of_row_groups_skip_the_rows_at_their_own_positions(tmp_path: Path)
 
 
 def test_metadata_only_counts_live_rows_and_says_what_the_footers_include(delta_with_dvs) -> None:
-    folder, live = delta_with_dvs
+    folder, live, _ = delta_with_dvs
     table, _ = _profile(folder, workers=1, metadata_only=True)
     assert table["row_count"] == live
     warnings = " ".join(json.loads(table["warnings"]))
     assert "footer statistics still count the 100 rows its deletion vector deletes" in warnings
     assert "footer statistics still count the 50 rows its deletion vector deletes" in warnings
+
+
+def test_a_second_delete_replaces_the_files_vector_whatever_the_order_of_its_actions(delta_with_dvs) -> None:
+    """The log's files are (path, vector): a DELETE removes (path, old vector) and adds (path, new one),
+    and a reader keyed on the path alone would drop the file when the add comes first."""
+    folder, live, (first_path, _) = delta_with_dvs
+    ids = pq.read_table(folder / first_path).column("id").to_pylist()
+    gone = sorted(i for i, v in enumerate(ids) if v < 200)
+    payload = bitmap_array(gone)
+    inline = z85_encode(payload + b"\0" * (-len(payload) % 4))
+    _merge_commits(folder, {first_path: _descriptor("i", inline, payload, len(gone))}, add_first=True)
+    table, cols = _profile(folder, workers=1)
+    assert table["error"] is None
+    assert table["row_count"] == live - 100
+    assert cols["id"]["min_value"] == "200"
+    assert table["file_count"] == 2
