@@ -46,6 +46,12 @@ def register_secret(value: str | None) -> None:
             _secrets.add(value)
 
 
+def registered_secrets() -> tuple[str, ...]:
+    """The secrets registered in this process (handed to spawned workers, which start without them)."""
+    with _lock:
+        return tuple(sorted(_secrets))
+
+
 def redact_text(text: str) -> str:
     """Remove every credential recognisable by shape or registered with ``register_secret``."""
     if not text:

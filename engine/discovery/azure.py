@@ -395,6 +395,12 @@ def register_scope(endpoint: str, container: str, grant: Grant) -> _Scope:
     return scope
 
 
+def registered_scopes() -> tuple[tuple[str, str, Grant], ...]:
+    """Every container this process was given access to: (endpoint, container, grant).  A spawned worker
+    starts without them, and a SAS that came in the URL is nowhere else (``discovery.worker_state``)."""
+    return tuple((s.endpoint, s.container, s.grant) for s in _SCOPES.values())
+
+
 def _scope_for(url: str) -> tuple[_Scope, str]:
     """The scope serving a blob URL and the blob's name."""
     for prefix, scope in _SCOPES.items():

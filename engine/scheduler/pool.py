@@ -45,10 +45,14 @@ class TaskEvent:
     exitcode: int | None = None
 
 
-def _worker_main(conn: Connection, range_share: RangeShare) -> None:
+def _worker_main(
+    conn: Connection, range_share: RangeShare, setup: Callable[[Any], None] | None, state: Any
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     configure_process()  # a worker is the executor's own process (forked ones usually inherit it already)
     share.set_current(range_share)
+    if setup is not None:
+        setup(state)
     while True:
         try:
             msg = conn.recv()
@@ -69,10 +73,10 @@ def _worker_main(conn: Connection, range_share: RangeShare) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, setup: Callable[[Any], None] | None, state: Any) -> None:
         parent, child = ctx.Pipe(duplex=True)
         self.share = RangeShare(ctx)
-        self.proc = ctx.Process(target=_worker_main, args=(child, self.share), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, self.share, setup, state), daemon=True)
         self.proc.start()
         child.close()
         self.conn: Connection = parent
@@ -93,10 +97,16 @@ def _context() -> Any:
 
 
 class ProcessPool:
-    """``size`` worker processes; tasks are queued and handed out one per idle worker."""
+    """``size`` worker processes; tasks are queued and handed out one per idle worker.
 
-    def __init__(self, size: int) -> None:
+    ``setup(state)`` runs first in each worker that was spawned rather than forked (``_context``): what a
+    forked worker inherits from this process, a spawned one must be given (``discovery.worker_state``).
+    """
+
+    def __init__(self, size: int, setup: Callable[[Any], None] | None = None, state: Any = None) -> None:
         self._ctx = _context()
+        self._setup = setup if self._ctx.get_start_method() != "fork" else None
+        self._state = state if self._setup is not None else None
         self._size = size
         self._workers: list[_Worker] = []
         self._retired: list[_Worker] = []  # told to stop, not yet reaped
@@ -145,7 +155,7 @@ class ProcessPool:
             if idle is None:
                 if len(self._workers) >= self._size:
                     return
-                idle = _Worker(self._ctx)
+                idle = _Worker(self._ctx, self._setup, self._state)
                 self._workers.append(idle)
             task_id, fn, args = self._queue.popleft()
             idle.task = task_id

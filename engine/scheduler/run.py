@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..discovery import worker_state
 from ..discovery.base import FileRef
 from ..discovery.tables import KIND_DELTA, KIND_FILE, TableGroup
 from ..errors import ExecutorError
@@ -396,7 +397,11 @@ def _run_units(
         if progress is not None:
             progress(Progress(state.bytes_done, total_bytes, state.files_done, len(plans)))
 
-    pool: ProcessPool | InlinePool = InlinePool() if inline else ProcessPool(min(workers, len(units)))
+    pool: ProcessPool | InlinePool = (
+        InlinePool()
+        if inline
+        else ProcessPool(min(workers, len(units)), worker_state.restore, worker_state.capture())
+    )
     by_task: dict[int, _Unit] = {}
     ids = itertools.count()
     if isinstance(pool, ProcessPool):

@@ -427,3 +427,22 @@ def test_an_archived_blob_is_an_error_row(main_cli: Cli, azurite: Azurite, conta
         == "the blob is in the Archive access tier: rehydrate it to Hot or Cool first"
     )
     assert rows["cold.csv"]["size_bytes"] == 8
+
+
+def test_spawned_workers_read_with_the_sas_from_the_url(
+    main_cli: Cli, azurite: Azurite, acceptance: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """macOS and Windows start workers with ``spawn`` (forced here): the SAS that came in the URL exists
+    only in the parent's memory, and the workers are given it, so every blob is read, not refused."""
+    import multiprocessing as mp
+
+    from nuvyn_executor.engine.scheduler import pool
+
+    root, container = acceptance
+    monkeypatch.setattr(pool, "_context", lambda: mp.get_context("spawn"))
+    local = main_cli("metadata_extraction", str(root), "--workers", "1", "--seed", "7")
+    remote = main_cli("metadata_extraction", url(azurite.endpoint, container.container_name, "copy", container_sas(container.container_name)),
+                      "--workers", "2", "--seed", "7")  # fmt: skip
+    assert remote.exit_code == 0, remote.stderr
+    assert _rows(remote, "tables") == _rows(local, "tables")
+    assert "sig=" not in remote.stderr + remote.stdout
