@@ -246,7 +246,8 @@ def update_column(
                     pause = MEMO_PAUSE  # mostly new values (keys, free text): probes would not pay off
                 probes = 0
                 hits = 0
-        a, b = trim(data, s, e)
+        # the trimmed value matters to the null tokens and the classification only (text)
+        a, b = trim(data, s, e) if tokens_null or not settled else (s, e)
         if tokens_null and (
             a == b or (maybe_token(b - a, tok_lengths) and is_null_token(data, a, b, tok_data, tok_off))
         ):
