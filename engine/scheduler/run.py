@@ -54,12 +54,11 @@ log = logging.getLogger(__name__)
 
 INLINE_BYTES = 16 << 20  # below this much data, forking workers costs more than it saves
 MIN_RANGE = 16 << 20  # the smallest byte range (or run of row groups) a large file is split into
-# A range cut from a running one (``_steal``) has a fixed cost per column: its sketches fill from empty, are
-# sent back and merged, ~0.2 ms per column, about what this many bytes per column take to profile ...
-STEAL_BYTES_PER_COLUMN = 128 << 10
-# ... and the scan for its first record: each half of a cut holds at least this many bytes, and that much
-# per column (SF1 lineitem's 16 columns: 2 MiB, ~4 ms of work against ~3 ms of fixed cost).
-MIN_STEAL = 2 << 20
+# A range cut from a running one (``_steal``) costs its worker a fixed amount beyond its bytes: the scan for
+# its first record, and its sketches filling from empty, being sent back and merged (~3 ms for SF1
+# lineitem's 16 columns, ~0.2 ms a column), which is about what this many bytes per column take to profile,
+MIN_RANGE_COST = 1 << 20
+RANGE_COST_PER_COLUMN = 96 << 10
 
 
 @dataclass(frozen=True)
@@ -221,10 +220,11 @@ def _split_units(
     return units
 
 
-def steal_floor(columns: int) -> int:
-    """The fewest bytes worth a range of their own when a running range is cut (see ``share``): each half
-    of the cut holds at least this much, for a table of ``columns`` columns."""
-    return max(MIN_STEAL, STEAL_BYTES_PER_COLUMN * columns)
+def range_cost(columns: int) -> int:
+    """A new range's fixed cost in bytes of work, for a table of ``columns`` columns: a running range is
+    cut only when at least twice this is left, and the worker taking the end gets this much less than
+    the one keeping the start, so both finish together (``share.RangeShare.cut``)."""
+    return max(MIN_RANGE_COST, RANGE_COST_PER_COLUMN * columns)
 
 
 def range_sizes(size: int, step: int, workers: int, floor: int) -> list[int]:
@@ -421,8 +421,8 @@ def _run_units(
 def _steal(
     pool: ProcessPool, by_task: dict[int, _Unit], state: _State, opts: TaskOptions, ids: Iterator[int]
 ) -> list[Task]:
-    """For a worker with nothing queued: the second half of what the busiest running byte range has not
-    read yet, if both halves are worth a range (``steal_floor``); cut there (``share.RangeShare.cut``)."""
+    """For a worker with nothing queued: the end of what the busiest running byte range has not read yet,
+    if enough is left to be worth a range of its own (``range_cost``; ``share.RangeShare.cut``)."""
     best: tuple[int, int, _Unit] | None = None
     for task_id, unit in by_task.items():
         share = pool.running_share(task_id) if unit.split == "range" else None
@@ -436,7 +436,7 @@ def _steal(
     share = pool.running_share(task_id)
     assert share is not None
     assert isinstance(unit.dialect, Dialect)
-    cut = share.cut(task_id, steal_floor(len(unit.dialect.names)))
+    cut = share.cut(task_id, range_cost(len(unit.dialect.names)))
     if cut is None:
         return []
     at, end = cut

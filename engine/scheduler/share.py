@@ -4,7 +4,7 @@ Each pool worker has a ``RangeShare``: three int64 in shared memory under one lo
 runs, how far into the file it has read (``claim``: every byte before it is the worker's), and where its
 range ends (``end``, a raw offset whose record boundary is where the worker stops).  A worker reading a
 range claims each block before it reads it (``RangeShare.claim``); the parent, when a worker falls idle
-with nothing queued, moves a busy worker's ``end`` back to the middle of what it has not claimed
+with nothing queued, moves a busy worker's ``end`` back to about the middle of what it has not claimed
 (``RangeShare.cut``) and hands the bytes after it to the idle worker as a new range.  Both sides agree on
 the record boundary at the cut because it is a function of the bytes alone (``csv_reader.record_boundary``).
 
@@ -84,16 +84,17 @@ class RangeShare:
             return 0
         return max(0, self._cells[_END] - self._cells[_CLAIM])
 
-    def cut(self, task_id: int, min_piece: int) -> tuple[int, int] | None:
-        """Move the end of ``task_id``'s range back to the middle of its unclaimed bytes, if both halves
-        hold at least ``min_piece``; returns ``(cut, old end)``: the bytes the caller hands on."""
+    def cut(self, task_id: int, cost: int) -> tuple[int, int] | None:
+        """Move the end of ``task_id``'s range back so that the bytes after it, plus ``cost`` (what
+        starting a range of their own is worth in bytes), are half of what it has not claimed yet; only
+        if at least twice ``cost`` is left.  Returns ``(cut, old end)``: the bytes the caller hands on."""
         with self._lock:
             if self._cells[_TASK] != task_id:
                 return None
             claim, end = self._cells[_CLAIM], self._cells[_END]
-            if end - claim < 2 * min_piece:
+            if end - claim < 2 * cost:
                 return None
-            cut = claim + (end - claim) // 2
+            cut = claim + (end - claim + cost) // 2
             self._cells[_END] = cut
             return cut, end
 

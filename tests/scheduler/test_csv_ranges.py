@@ -20,10 +20,10 @@ from nuvyn_executor.engine.readers.csv_reader import SPECULATE_AFTER, plan_csv_s
 from nuvyn_executor.engine.scheduler import run
 from nuvyn_executor.engine.scheduler.run import (
     plan,
+    range_cost,
     range_size,
     range_sizes,
     row_group_runs,
-    steal_floor,
     task_options,
 )
 from nuvyn_executor.engine.scheduler.share import RangeShare
@@ -73,10 +73,12 @@ def test_ranges_cover_the_file_one_long_range_per_worker() -> None:
             assert max(sizes) - min(sizes) <= 1
     assert range_size(766 * mib, 64 * mib, 2) == 64 * mib  # never above --split-size
     assert range_size(20 * mib, 64 * mib, 4) == 16 * mib  # nor below the smallest range
-    # what an idle worker takes from a busy one is worth a range of its own: more for wide tables,
-    # whose ranges cost more each (sketches per column)
-    assert steal_floor(16) == 2 * mib
-    assert steal_floor(400) == 50 * mib
+    # what a range's fixed cost is worth in bytes (an idle worker takes the end of a busy one's range only
+    # when twice that is left, and that much less than half): more for wide tables, whose sketches cost
+    # more each to fill and merge
+    assert range_cost(16) == 1.5 * mib
+    assert range_cost(5) == 1 * mib
+    assert range_cost(400) == 37.5 * mib
 
 
 def test_row_groups_split_into_as_many_runs_for_every_worker() -> None:
@@ -169,8 +171,8 @@ def test_an_idle_worker_takes_half_of_what_a_busy_one_has_left(tmp_path: Path, c
         return read(self, b)
 
     monkeypatch.setattr(csv_reader._ClaimedStream, "readinto", stall_until_cut)
-    monkeypatch.setattr(run, "MIN_STEAL", 64 << 10)
-    monkeypatch.setattr(run, "STEAL_BYTES_PER_COLUMN", 0)
+    monkeypatch.setattr(run, "MIN_RANGE_COST", 32 << 10)
+    monkeypatch.setattr(run, "RANGE_COST_PER_COLUMN", 0)
     with caplog.at_level(logging.DEBUG, logger="nuvyn_executor.engine.scheduler.run"):
         split = _run(path, workers=2, split_size=size // 2, block_size=64 << 10)
     steals = [r.getMessage() for r in caplog.records if "an idle worker takes" in r.getMessage()]
@@ -206,10 +208,11 @@ def test_a_cut_range_ends_at_the_cut_if_it_is_run_again(tmp_path: Path) -> None:
     by_task = {7: unit}
     ((task_id, fn, args),) = run._steal(Pool(), by_task, state, opts, iter([8]))
     assert (task_id, fn) == (8, run.w_profile_range)
-    cut = 31 << 20  # the middle of the 18 MiB not yet claimed
+    # 18 MiB not claimed yet: the taker gets half of it less half a range's cost (1 MiB for 5 columns)
+    cut = (22 << 20) + (19 << 20) // 2
     assert args[2:5] == (cut, None, 2)  # from the cut to the old end, as part 2
-    assert (unit.start, unit.end, unit.nbytes) == (20 << 20, cut, 11 << 20)
-    assert by_task[8].nbytes == 9 << 20
+    assert (unit.start, unit.end, unit.nbytes) == (20 << 20, cut, cut - (20 << 20))
+    assert by_task[8].nbytes == (40 << 20) - cut
     assert state.splits[ref.rel_path].parts == 3
     assert share.end == cut
     # the worker's next claim sees the cut; a retry that opens the range again keeps it
