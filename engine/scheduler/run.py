@@ -56,7 +56,8 @@ INLINE_BYTES = 16 << 20  # below this much data, forking workers costs more than
 MIN_RANGE = 16 << 20  # the smallest byte range (or run of row groups) a large file is split into
 # A range cut from a running one (``_steal``) costs its worker a fixed amount beyond its bytes: the scan for
 # its first record, and its sketches filling from empty, being sent back and merged (~3 ms for SF1
-# lineitem's 16 columns, ~0.2 ms a column), which is about what this many bytes per column take to profile,
+# lineitem's 16 columns, ~0.2 ms a column).  In bytes of work (``range_cost``): this much per column, and
+# at least the minimum.
 MIN_RANGE_COST = 1 << 20
 RANGE_COST_PER_COLUMN = 96 << 10
 
@@ -232,8 +233,8 @@ def range_sizes(size: int, step: int, workers: int, floor: int) -> list[int]:
     many for every worker where that keeps them above ``floor``.
 
     No smaller ranges end the file to even out the workers' finishing times: a worker that falls idle
-    takes half of what a busy one has left instead (``share``), so every range is as long as it can be
-    (each is a fixed cost).
+    takes about half of what a busy one has left instead (``_steal``), so every range is as long as it
+    can be (each is a fixed cost).
     """
     n = math.ceil(size / step)
     every = math.ceil(n / workers) * workers
