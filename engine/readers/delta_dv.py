@@ -141,8 +141,8 @@ def _read_stored(dv: DeletionVector, path: str) -> bytes:
     if len(raw) < dv.size + 8:
         raise ReadError(f"its deletion vector file `{name}` ends before the vector does")
     (size,) = struct.unpack_from(">i", raw, 0)
-    if size != dv.size:
-        raise ReadError(f"its deletion vector in `{name}` is {size} bytes, the log says {dv.size}")
+    if size != dv.size:  # (the bytes read are not echoed: the log chose the file and the offset)
+        raise ReadError(f"`{name}` holds no vector of {dv.size} bytes at offset {offset}, where the log says")
     payload = raw[4 : 4 + size]
     (crc,) = struct.unpack_from(">I", raw, 4 + size)
     if zlib.crc32(payload) != crc:

@@ -260,3 +260,16 @@ def test_a_second_delete_replaces_the_files_vector_whatever_the_order_of_its_act
     assert table["row_count"] == live - 100
     assert cols["id"]["min_value"] == "200"
     assert table["file_count"] == 2
+
+
+def test_a_vector_not_where_the_log_says_is_an_error(delta_with_dvs) -> None:
+    folder, _, _ = delta_with_dvs
+    last = sorted((folder / "_delta_log").glob("*.json"))[-1]
+    text = last.read_text()
+    offset = json.loads(text.splitlines()[2])["add"]["deletionVector"]["offset"]
+    last.write_text(text.replace(f'"offset": {offset}', '"offset": 1'))  # the other file's vector
+    table, cols = _profile(folder, workers=1)
+    warnings = " ".join(json.loads(table["warnings"]))
+    assert "holds no vector of" in warnings
+    assert "at offset 1, where the log says" in warnings
+    assert cols["id"]["min_value"] == "3000"  # the other file is still profiled
