@@ -33,6 +33,7 @@ from ..errors import ReadError
 from .base import TableStream
 
 MAGIC = 1681511377
+MAX_SIZE = 1 << 30  # a vector of every row of a file of 8 billion rows holds ~1 GiB of bitmaps
 _COOKIE_NO_RUNS = 12346
 _COOKIE_RUNS = 12347
 _NO_OFFSET_THRESHOLD = 4  # a portable bitmap with runs lists container offsets from this many containers
@@ -105,6 +106,8 @@ def dv_file_path(dv: DeletionVector, table_root: str) -> str:
 
 def load_deleted_rows(dv: DeletionVector, table_root: str) -> np.ndarray:
     """The sorted row indices (uint64) that ``dv`` deletes from its data file."""
+    if not 0 < dv.size <= MAX_SIZE:  # read before it is checked: a corrupt log must not allocate gigabytes
+        raise ReadError(f"its deletion vector's size in the log, {dv.size} bytes, is not plausible")
     if dv.storage_type == "i":
         try:
             payload = z85_decode(dv.path_or_inline + "0" * (-len(dv.path_or_inline) % 5))[: dv.size]

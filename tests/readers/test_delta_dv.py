@@ -262,6 +262,15 @@ def test_a_second_delete_replaces_the_files_vector_whatever_the_order_of_its_act
     assert table["file_count"] == 2
 
 
+def test_an_implausible_vector_size_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    from nuvyn_executor.engine.errors import ReadError
+    from nuvyn_executor.engine.readers.delta_dv import DeletionVector, load_deleted_rows
+
+    dv = DeletionVector("u", "ab" + z85_encode(uuid.uuid4().bytes), 1, 1 << 40, 3)
+    with pytest.raises(ReadError, match="is not plausible"):
+        load_deleted_rows(dv, str(tmp_path))
+
+
 def test_a_vector_not_where_the_log_says_is_an_error(delta_with_dvs) -> None:
     folder, _, _ = delta_with_dvs
     last = sorted((folder / "_delta_log").glob("*.json"))[-1]
