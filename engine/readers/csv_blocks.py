@@ -74,7 +74,7 @@ def single_bytes(dialect: Dialect) -> tuple[int, int] | None:
     return delim[0], quote[0] if quote else -1
 
 
-def _reader_into(stream: Any) -> Callable[[memoryview], int]:
+def reader_into(stream: Any) -> Callable[[memoryview], int]:
     """``readinto`` of ``stream``, or an equivalent over ``read`` (one copy more)."""
     readinto = getattr(stream, "readinto", None)
     if readinto is not None:
@@ -107,7 +107,7 @@ def iter_field_blocks(
     starts, ends = bounds(ncols, rows)
     read_size = block_size
     buf = np.zeros(2 * read_size + PADDING, dtype=np.uint8)
-    readinto = _reader_into(stream)
+    readinto = reader_into(stream)
     fill = 0
     eof = False
     while True:

@@ -40,7 +40,7 @@ from ..kernels.csv_scan import (
 from ..kernels.entry import advance_state, find_boundary
 from .base import FieldBlock, ReadOptions, RecordTooLarge, TableStream, register
 from .compression import detect_compression, open_decompressed
-from .csv_blocks import iter_field_blocks, single_bytes
+from .csv_blocks import iter_field_blocks, reader_into, single_bytes
 from .dialect import Dialect, NeedMoreSample, sniff
 
 log = logging.getLogger(__name__)
@@ -488,6 +488,7 @@ class _ClaimedStream(io.RawIOBase):
         self, body: Any, pos: int, end: int, stop: int, claims: RangeClaims, settle: Callable[[int], int]
     ) -> None:
         self._body = body
+        self._readinto = reader_into(body)
         self._pos = pos
         self._claims = claims
         self._settle = settle
@@ -501,14 +502,7 @@ class _ClaimedStream(io.RawIOBase):
         self._end, self._stop, n = self._claims.claim(self._pos, len(b), self._end, self._stop, self._settle)
         if n <= 0:
             return 0
-        view = memoryview(b)[:n]
-        readinto = getattr(self._body, "readinto", None)
-        if readinto is not None:
-            got = readinto(view)
-        else:
-            chunk = self._body.read(n)
-            got = len(chunk)
-            view[:got] = chunk
+        got = self._readinto(memoryview(b)[:n])
         self._pos += got
         return int(got)
 
