@@ -35,6 +35,7 @@ from ..readers.dialect import Dialect
 from ..readers.parquet import row_group_sizes
 from ..settings import DEFAULT_SMALL_UNIT_BYTES, DEFAULT_SMALL_UNIT_FILES, ExtractionSettings
 from .pool import InlinePool, ProcessPool, Task
+from .share import RangeShare
 from .tasks import (
     CONSTANT_POSITION,
     FilePlan,
@@ -424,18 +425,16 @@ def _steal(
 ) -> list[Task]:
     """For a worker with nothing queued: the end of what the busiest running byte range has not read yet,
     if enough is left to be worth a range of its own (``range_cost``; ``share.RangeShare.cut``)."""
-    best: tuple[int, int, _Unit] | None = None
+    best: tuple[int, int, _Unit, RangeShare] | None = None
     for task_id, unit in by_task.items():
         share = pool.running_share(task_id) if unit.split == "range" else None
         left = share.remaining(task_id) if share is not None else 0
-        if left and (best is None or left > best[0]):
-            best = (left, task_id, unit)
+        if share is not None and left and (best is None or left > best[0]):
+            best = (left, task_id, unit, share)
     if best is None:
         return []
-    _, task_id, unit = best
+    _, task_id, unit, share = best
     plan = unit.plans[0]
-    share = pool.running_share(task_id)
-    assert share is not None
     assert isinstance(unit.dialect, Dialect)
     cut = share.cut(task_id, range_cost(len(unit.dialect.names)))
     if cut is None:
