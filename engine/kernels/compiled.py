@@ -23,9 +23,7 @@ import importlib.util
 import logging
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +137,10 @@ def _build_lock(folder: Path) -> Iterator[None]:
 
 def _build(folder: Path, name: str, target: Path) -> None:
     """Compile into a private folder of ``folder``, then move the module in place (atomically)."""
+    # imported here: every run loads this module, builds are rare, and the two cost ~5 ms to import
+    import subprocess
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix=".build-", dir=folder) as tmp:
         # the build itself uses the JIT; a compiler needs no credentials
         env = environ_without_secrets(**{ENV_KERNELS: "jit", "PYTHONWARNINGS": "ignore"})
@@ -193,11 +195,13 @@ def _unavailable(reason: str) -> tuple[None, str]:
 
 
 def _build_logged(folder: Path, name: str, target: Path, failed: Path) -> None:
+    from subprocess import SubprocessError
+
     log.info("compiling the kernels for this machine, once (about 10 s)")
     t0 = time.perf_counter()
     try:
         _build(folder, name, target)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+    except (OSError, RuntimeError, SubprocessError) as exc:
         reason = f"the compiled kernels could not be built: {exc}"
         log.warning("%s; using Numba's JIT instead (%s keeps the reason)", reason, failed)
         failed.write_text(reason + "\n", encoding="utf-8")

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing as mp
 import signal
 import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._allocator import configure_process
 from . import share
 from .share import RangeShare
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,19 @@ class _Worker:
 
 def _context() -> Any:
     # fork: workers inherit the compiled kernels and start in milliseconds.  Elsewhere (macOS, Windows)
-    # spawn, where each worker loads the kernels from Numba's on-disk cache.
+    # spawn, where each worker loads the kernels from Numba's on-disk cache.  multiprocessing is imported
+    # only by runs that start workers: ~7 ms a run with ``--workers 1`` or a single small file would pay.
+    import multiprocessing as mp
+
     if sys.platform.startswith("linux"):
         return mp.get_context("fork")
     return mp.get_context("spawn")
+
+
+def _wait(handles: list[Any], timeout: float | None) -> list[Any]:
+    from multiprocessing.connection import wait  # loaded with the pool's context by then
+
+    return wait(handles, timeout)
 
 
 class ProcessPool:
@@ -176,7 +186,7 @@ class ProcessPool:
         busy = [w for w in self._workers if w.task is not None]
         if not busy:
             return
-        ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout)
+        ready = _wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout)
         by_handle: dict[Any, _Worker] = {}
         for w in busy:
             by_handle[w.conn] = w

@@ -37,10 +37,12 @@ try:
 except SystemExit as exc:
     code = exc.code
 loaded = "pyarrow.lib" in sys.modules
+pool = "multiprocessing" in sys.modules
 _deferred._load = real_load  # what follows is the probe's own doing
 import pyarrow as pa  # binds the stand-in; reading the pool through it loads pyarrow now if it was not
 print(json.dumps({"code": code, "loaded": loaded, "pool": pa.default_memory_pool().backend_name,
-                  "pid": os.getpid(), "openssl": "_hashlib" in sys.modules}), file=sys.stderr)
+                  "pid": os.getpid(), "openssl": "_hashlib" in sys.modules,
+                  "multiprocessing": pool}), file=sys.stderr)
 """
 
 
@@ -78,6 +80,8 @@ def test_text_the_tokenizer_takes_never_loads_pyarrow(tmp_path, write) -> None:
         assert loads == []
         assert not report["loaded"]
         assert not report["openssl"]  # nor hashlib's OpenSSL (engine/_digest.py): ~2.5 ms more
+        # multiprocessing (~7 ms with what it imports) only when workers start
+        assert report["multiprocessing"] == (args[2] == "2")
         assert doc["tables"][0]["row_count"] == 40_000
     # loaded afterwards (here by the probe), Arrow's pool is still the executor's choice
     assert report["pool"] == "jemalloc"
