@@ -372,9 +372,16 @@ class ColumnTracker:
         n = len(arr)
         if n == 0:
             return
+        used = T.used_dictionary_values(arr) if pa.types.is_dictionary(arr.type) else None
+        if pa.types.is_dictionary(arr.type) and used is None:
+            arr = arr.dictionary_decode()  # a null entry: its indices are nulls the validity does not show
         if pa.types.is_null(arr.type) or arr.null_count == n:
             self.add_nulls(n)
             return
+        if used is not None:  # the chunk's values, each once: count its rows and nulls here
+            self.add_nulls(arr.null_count)
+            self._count += n - arr.null_count - len(used)
+            arr = used
         lo, hi = T.typed_min_max(arr)
         self.tmin = M.min_opt(self.tmin, lo)
         self.tmax = M.max_opt(self.tmax, hi)

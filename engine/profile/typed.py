@@ -118,6 +118,31 @@ def _decoded(arr: pa.Array) -> pa.Array:
     return arr
 
 
+def used_dictionary_values(arr: pa.DictionaryArray) -> pa.Array | None:
+    """The dictionary entries ``arr``'s indices use, each once; None when a null entry stands for a value
+    (rare: the chunk is then decoded instead).
+
+    Every effect of a value on a typed column's state but the count is the same for one occurrence as for
+    many (``kernels.column``), so a dictionary-encoded chunk (Parquet strings read as such, categoricals in
+    Arrow files) is folded through these few values, not the decoded column.
+    """
+    dictionary = arr.dictionary
+    if dictionary.null_count:
+        return None
+    indices = arr.indices
+    if indices.null_count == 0 and len(dictionary) <= len(indices) and not pa.types.is_uint64(indices.type):
+        codes = np.frombuffer(indices.buffers()[1], dtype=indices.type.to_pandas_dtype())
+        codes = codes[indices.offset : indices.offset + len(indices)]
+        used = np.flatnonzero(np.bincount(codes, minlength=len(dictionary)))
+    else:
+        import pyarrow.compute as pc
+
+        used = np.sort(pc.unique(indices.drop_null()).to_numpy(zero_copy_only=False))
+    if len(used) == len(dictionary):
+        return dictionary
+    return dictionary.take(pa.array(used, type=pa.int64()))
+
+
 def _narrow_cast(arr: pa.Array, narrow: pa.DataType, wide: pa.DataType) -> pa.Array:
     """Cast to 32-bit offsets (the cheapest cast from views), or 64-bit when the data is over 2 GiB."""
     try:

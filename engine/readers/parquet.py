@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # imported where a file is opened: runs without Parquet files
 #: Bytes read from storage at a time while decoding a column chunk (pages stream; chunks are not
 #: pre-buffered whole, so memory stays bounded however large a row group is).
 READ_BUFFER = 1 << 20
+#: A dictionary page (compressed) up to this size is taken as a chunk without plain fallback pages.
+SMALL_DICTIONARY = 64 * 1024
 
 
 def open_parquet_file(ref: FileRef) -> tuple[Any, pq.ParquetFile]:
@@ -36,6 +38,55 @@ def open_parquet_file(ref: FileRef) -> tuple[Any, pq.ParquetFile]:
     except (pa.ArrowInvalid, OSError) as err:
         source.close()
         raise ReadError(f"not a readable Parquet file: {_short(err)}") from None
+
+
+def dictionary_columns(meta: pq.FileMetaData, schema: pa.Schema, row_groups: Sequence[int]) -> list[str]:
+    """Top-level string and binary columns to read as dictionary arrays: those whose chunks in
+    ``row_groups`` are all dictionary-encoded with a small dictionary.
+
+    Decoded, a dictionary-encoded string column is every value materialised; read as a dictionary it is
+    the dictionary once and an index per row, and the profile folds only the values the indices use
+    (``profile.typed.used_dictionary_values``): SF1 lineitem's four flag and mode columns read in 0.03 s
+    instead of 0.31 s.  A writer falls back to plain pages once a chunk's dictionary outgrows its limit
+    (1 MiB by default in parquet-cpp, parquet-mr and arrow-rs), and pyarrow then has to build a dictionary
+    from those values, which costs more than decoding them (1.7x for lineitem's comments).  The footer
+    does not say whether a chunk fell back, so a column is read as a dictionary only when every
+    dictionary page (compressed) is under ``SMALL_DICTIONARY``, far below any default limit.
+    """
+    leaf_index: dict[str, int] = {}
+    for j in range(meta.num_columns):
+        leaf_index.setdefault(meta.schema.column(j).path, j)
+    names = []
+    for field in schema:
+        t = field.type
+        if not (
+            pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+            or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t)
+        ):  # fmt: skip
+            continue
+        j = leaf_index.get(field.name)
+        if (
+            j is not None
+            and row_groups
+            and all(_small_dictionary(meta.row_group(i).column(j)) for i in row_groups)
+        ):
+            names.append(field.name)
+    return names
+
+
+def _small_dictionary(chunk: Any) -> bool:
+    start = chunk.dictionary_page_offset
+    if not chunk.has_dictionary_page or not start:
+        return False
+    return 0 < chunk.data_page_offset - start <= SMALL_DICTIONARY
+
+
+def _with_dictionaries(source: Any, meta: pq.FileMetaData, columns: list[str]) -> pq.ParquetFile:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(
+        source, metadata=meta, read_dictionary=columns, buffer_size=READ_BUFFER, pre_buffer=False
+    )
 
 
 def _short(err: Exception) -> str:
@@ -129,8 +180,12 @@ def open_parquet_row_groups(
             first_row=first_row,
         )  # fmt: skip
     else:
+        schema = pf.schema_arrow
+        dictionaries = dictionary_columns(meta, schema, row_groups)
+        if dictionaries:  # the same footer, read with those columns as dictionaries
+            pf = _with_dictionaries(source, meta, dictionaries)
         stream = typed_stream(
-            pf.schema_arrow, _batches(pf, row_groups, options.batch_rows, source), "parquet",
+            schema, _batches(pf, row_groups, options.batch_rows, source), "parquet",
             row_count=rows, details=details, close=source.close, first_row=first_row,
         )  # fmt: skip
     stream.compression = compression_of(meta)

@@ -136,3 +136,48 @@ def test_type_join_is_a_join(a, b, c) -> None:
     assert j(a, a) == a
     # and names round-trip through the parser
     assert M.parse_type(M.render_type(a)) == a
+
+
+def _profile_of(arrays: list[pa.Array], declared: str) -> TableProfile:
+    tracker = TableTracker([], ProfileOptions(), typing="schema", declared={"c": (declared, True)})
+    for arr in arrays:
+        tracker.update(pa.record_batch({"c": arr}))
+    return tracker.view()
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=1, max_size=80),
+    st.lists(st.text(max_size=4), max_size=5),
+    st.sampled_from([pa.int8(), pa.int32(), pa.uint16(), pa.int64(), pa.uint64()]),
+    st.data(),
+)
+def test_a_dictionary_chunk_profiles_like_its_decoded_values(
+    vals: list[str | None], unused: list[str], index_type: pa.DataType, data: st.DataObject
+) -> None:
+    """``used_dictionary_values``: entries the indices never use (and entries used many times, or an index
+    array sliced from a longer one) leave the profile what the decoded column gives, chunk by chunk."""
+    entries = list(dict.fromkeys([v for v in vals if v is not None] + unused))
+    data.draw(st.randoms()).shuffle(entries)
+    codes = [None if v is None else entries.index(v) for v in vals]
+    pad = data.draw(st.integers(0, 3))
+    indices = pa.array([0] * pad + codes + [0] * pad, type=index_type).slice(pad, len(codes))
+    encoded = pa.DictionaryArray.from_arrays(indices, pa.array(entries or [""], pa.string()))
+    cuts = _cuts(len(vals), data)
+    chunks = [encoded.slice(a, b - a) for a, b in itertools.pairwise(cuts)]
+    decoded = [c.dictionary_decode() for c in chunks]
+    assert _profile_of(chunks, "string") == _profile_of(decoded, "string")
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(-3, 3)), min_size=1, max_size=40), st.data())
+def test_a_dictionary_of_numbers_or_with_null_entries_profiles_like_its_decoded_values(
+    vals: list[int | None], data: st.DataObject
+) -> None:
+    entries = sorted({v for v in vals if v is not None}) or [0]
+    with_null = data.draw(st.booleans())
+    dictionary = pa.array([*entries, None] if with_null else entries, pa.int64())
+    codes = [
+        (len(entries) if with_null and data.draw(st.booleans()) else None) if v is None else entries.index(v)
+        for v in vals
+    ]
+    encoded = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), dictionary)
+    assert _profile_of([encoded], "bigint") == _profile_of([encoded.dictionary_decode()], "bigint")
