@@ -151,11 +151,13 @@ def footer_stats(pf: pq.ParquetFile, row_groups: Sequence[int]) -> dict[str, Col
 
 
 def _batches(
-    pf: pq.ParquetFile, row_groups: Sequence[int], batch_rows: int, source: Any
+    pf: pq.ParquetFile, row_groups: Sequence[int], batch_rows: int, source: Any, threads: bool
 ) -> Iterator[pa.RecordBatch]:
     try:
         if row_groups:
-            yield from pf.iter_batches(batch_size=batch_rows, row_groups=list(row_groups), use_threads=True)
+            yield from pf.iter_batches(
+                batch_size=batch_rows, row_groups=list(row_groups), use_threads=threads
+            )
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
         raise ReadError(f"corrupt Parquet data: {_short(err)}") from None
     finally:
@@ -185,7 +187,7 @@ def open_parquet_row_groups(
         if dictionaries:  # the same footer, read with those columns as dictionaries
             pf = _with_dictionaries(source, meta, dictionaries)
         stream = typed_stream(
-            schema, _batches(pf, row_groups, options.batch_rows, source), "parquet",
+            schema, _batches(pf, row_groups, options.batch_rows, source, options.arrow_threads), "parquet",
             row_count=rows, details=details, close=source.close, first_row=first_row,
         )  # fmt: skip
     stream.compression = compression_of(meta)

@@ -19,6 +19,7 @@ import gc
 import itertools
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -115,6 +116,12 @@ class _State:
     bytes_done: int = 0
     files_done: int = 0
     prefer_decimal: bool = False
+
+
+def arrow_threads(inline: bool, processes: int) -> bool:
+    """Whether Arrow may decode on its own threads: in-process, or with fewer worker processes than
+    cores; not when the workers keep every core busy already (``ReadOptions.arrow_threads``)."""
+    return inline or processes < (os.cpu_count() or 1)
 
 
 def task_options(settings: ExtractionSettings) -> TaskOptions:
@@ -369,6 +376,8 @@ def run_tables(
     total_bytes = sum(p.ref.size for p in plans)
     # An explicit --workers N is honoured; by default tiny runs stay in-process (forking costs more).
     inline = workers == 1 or len(units) <= 1 or (settings.workers is None and total_bytes < INLINE_BYTES)
+    if not arrow_threads(inline, min(workers, len(units))):
+        opts = dataclasses.replace(opts, read=dataclasses.replace(opts.read, arrow_threads=False))
     # Everything alive now (modules, the compiled kernels' object graphs) lives for the whole run: keep it
     # out of the cyclic collector's full passes (measured at ~5% of a large run's CPU) and out of the
     # pages a forked worker would copy when a collection touches their reference counts.  Unfrozen when

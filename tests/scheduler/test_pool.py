@@ -55,3 +55,15 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_arrow_decodes_on_its_threads_only_where_cores_are_left(monkeypatch) -> None:
+    from nuvyn_executor.engine.scheduler import run
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert run.arrow_threads(inline=True, processes=1)
+    assert run.arrow_threads(inline=False, processes=3)
+    assert not run.arrow_threads(inline=False, processes=4)  # every core has a worker of its own
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one core assumed
+    assert not run.arrow_threads(inline=False, processes=2)
+    assert run.arrow_threads(inline=True, processes=2)
