@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from nuvyn_executor.engine.discovery import azure as az
+from nuvyn_executor.engine.discovery.azure import clients, listing, reading
 from nuvyn_executor.engine.discovery.base import FileRef, filesystem_for
 from nuvyn_executor.engine.errors import ReadError
 
@@ -97,7 +98,7 @@ def test_stream_stays_one_range_ahead_of_the_reader(
     stream.close()  # waits for the download in flight
     requests, transferred = _traffic(proxy, "big.csv")
     assert consumed == 3 << 20
-    assert transferred <= consumed + az.MAX_CHUNK + az.HEAD_BYTES
+    assert transferred <= consumed + clients.MAX_CHUNK + reading.HEAD_BYTES
     assert requests <= 4
 
 
@@ -115,7 +116,7 @@ def test_parquet_footer_costs_a_couple_of_small_requests(
     assert path.stat().st_size > 8 << 20
     container.upload_blob("wide.parquet", path.read_bytes())
     u = _refs(azurite, container, proxy.port)["wide.parquet"].url
-    az._HEAD = None
+    reading.forget_head()
     proxy.reset()
     meta = pq.ParquetFile(filesystem_for(u).open_random(u)).metadata
     requests, transferred = _traffic(proxy, "wide.parquet")
@@ -132,7 +133,7 @@ def test_small_blob_random_access_is_one_request(
     pq.write_table(pa.table({"a": [1, 2, 3], "b": ["x", None, "z"]}), path)
     container.upload_blob("small.parquet", path.read_bytes())
     u = _refs(azurite, container, proxy.port)["small.parquet"].url
-    az._HEAD = None
+    reading.forget_head()
     proxy.reset()
     f = filesystem_for(u).open_random(u)
     assert pq.read_table(f).equals(pq.read_table(path))
@@ -163,7 +164,7 @@ def test_random_file_seeks_and_reads(azurite: Azurite, container: Any) -> None:
 def test_a_blob_replaced_mid_read_is_a_read_error(azurite: Azurite, container: Any) -> None:
     container.upload_blob("moving.csv", _noise(12 << 20, seed=2))
     u = _refs(azurite, container)["moving.csv"].url
-    az._HEAD = None
+    reading.forget_head()
     stream = filesystem_for(u).open_stream(u)
     stream.read(300_000)
     container.upload_blob("moving.csv", _noise(12 << 20, seed=3), overwrite=True)
@@ -174,7 +175,7 @@ def test_a_blob_replaced_mid_read_is_a_read_error(azurite: Azurite, container: A
 
 def _child_read(u: str, queue: Any) -> None:
     data = filesystem_for(u).read_range(u, 300_000, 1000)
-    mine = [key for key in az._CLIENTS if key[0] == os.getpid()]
+    mine = [key for key in clients._CLIENTS if key[0] == os.getpid()]
     queue.put((os.getpid(), data, len(mine)))
 
 
@@ -184,7 +185,7 @@ def test_forked_children_build_their_own_clients(azurite: Azurite, container: An
     u = _refs(azurite, container)["f.dat"].url
     fs = filesystem_for(u)
     assert fs.read_range(u, 300_000, 1000) == data[300_000:301_000]  # the parent's client now exists
-    parent_client = az._CLIENTS[(os.getpid(), az._scope_for(u)[0].prefix)]
+    parent_client = clients._CLIENTS[(os.getpid(), clients.scope_for(u)[0].prefix)]
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_child_read, args=(u, queue)) for _ in range(2)]
@@ -197,7 +198,7 @@ def test_forked_children_build_their_own_clients(azurite: Azurite, container: An
     assert {pid for pid, _, _ in results} == {p.pid for p in procs}
     assert all(got == data[300_000:301_000] and clients == 1 for _, got, clients in results)
     # the parent's own client is untouched by its children and still works
-    assert az._CLIENTS[(os.getpid(), az._scope_for(u)[0].prefix)] is parent_client
+    assert clients._CLIENTS[(os.getpid(), clients.scope_for(u)[0].prefix)] is parent_client
     assert fs.read_range(u, 350_000, 10) == data[350_000:350_010]
 
 
@@ -207,7 +208,7 @@ def test_listing_pages_through_the_container(
     names = [f"p/{i:02d}.csv" for i in range(10)] + ["p/_SUCCESS", "p/.hidden.csv", "p/notes.md"]
     for name in names:
         container.upload_blob(name, b"a\n1\n")
-    monkeypatch.setattr(az, "LIST_PAGE_SIZE", 3)
+    monkeypatch.setattr(listing, "LIST_PAGE_SIZE", 3)
     proxy.reset()
     found = az.discover_azure(url(azurite.endpoint_via(proxy.port), container.container_name, "p",
                                   container_sas(container.container_name)))  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from nuvyn_executor.engine.discovery import azure as az
+from nuvyn_executor.engine.discovery.azure import clients, reading
 
 from ..azurite import Azurite, container_sas, upload_folder
 from .conftest import url
@@ -82,7 +82,7 @@ def test_a_large_blob_streams_with_memory_bounded_as_for_a_local_file(
     # What the Azure run may hold beyond the local one: the SDK's code (measured), the cached head, and
     # two ranges in flight (one downloading ahead, one being parsed) with a copy of each on its way into
     # the parser.  The local reader no longer has those copies: it hands pyarrow the file itself.
-    allowance = _sdk_import_mib() + (az.HEAD_BYTES + 4 * az.MAX_CHUNK) / (1 << 20) + 16
+    allowance = _sdk_import_mib() + (reading.HEAD_BYTES + 4 * clients.MAX_CHUNK) / (1 << 20) + 16
     assert peaks["azure", 320] <= peaks["local", 320] + allowance, peaks
     # 256 MiB more data costs far less than 256 MiB more memory: nothing holds the blob (the local reader
     # grows by some 80 MiB here too: allocator pools, not data)

@@ -6,7 +6,13 @@ import pytest
 
 from nuvyn_executor.engine.discovery import azure as az
 from nuvyn_executor.engine.discovery import resolve_source
-from nuvyn_executor.engine.discovery.azure import parse_azure_url, resolve_grant
+from nuvyn_executor.engine.discovery.azure import (
+    clients,
+    credentials,
+    messages,
+    parse_azure_url,
+    resolve_grant,
+)
 from nuvyn_executor.engine.errors import ConfigurationError
 from nuvyn_executor.engine.redact import redact_text, redact_url
 from nuvyn_executor.engine.settings import AzureSettings
@@ -99,7 +105,7 @@ def _grant(path: str, **env: str) -> az.Grant:
 
 
 def test_credential_order_first_found_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(az, "identity_available", lambda: False)
+    monkeypatch.setattr(credentials, "identity_available", lambda: False)
     blob = "https://acct.blob.core.windows.net/data/x.csv"
     everything = {
         "connection_string": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=S2V5S2V5;",
@@ -128,12 +134,12 @@ def test_credential_order_first_found_wins(monkeypatch: pytest.MonkeyPatch) -> N
         "AZURE_STORAGE_KEY (unset)",
         "DefaultAzureCredential (azure-identity not installed)",
     )
-    monkeypatch.setattr(az, "identity_available", lambda: True)
+    monkeypatch.setattr(credentials, "identity_available", lambda: True)
     assert _grant(blob).kind == "default"
 
 
 def test_connection_string_for_another_account_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(az, "identity_available", lambda: False)
+    monkeypatch.setattr(credentials, "identity_available", lambda: False)
     g = _grant(
         "https://acct.blob.core.windows.net/data",
         connection_string="AccountName=other;AccountKey=T1RIRVI=;EndpointSuffix=core.windows.net",
@@ -189,10 +195,12 @@ def test_redact_url_keeps_the_container_of_abfss_urls() -> None:
 
 
 def test_sas_notes() -> None:
-    assert "expired at 2001-01-01T00:00:00Z" in az._sas_note("se=2001-01-01T00%3A00%3A00Z&sp=rl&sig=x")
-    assert "not valid before 2099" in az._sas_note("st=2099-01-01T00:00:00Z&se=2100-01-01T00:00:00Z&sig=x")
-    assert "sp=r " in az._sas_note("se=2099-01-01T00:00:00Z&sp=r&sig=x")
-    assert az._sas_note(None) == ""
+    assert "expired at 2001-01-01T00:00:00Z" in messages.sas_note("se=2001-01-01T00%3A00%3A00Z&sp=rl&sig=x")
+    assert "not valid before 2099" in messages.sas_note(
+        "st=2099-01-01T00:00:00Z&se=2100-01-01T00:00:00Z&sig=x"
+    )
+    assert "sp=r " in messages.sas_note("se=2099-01-01T00:00:00Z&sp=r&sig=x")
+    assert messages.sas_note(None) == ""
 
 
 def test_filesystem_routing() -> None:
@@ -213,11 +221,11 @@ def test_an_identity_without_a_data_role_is_told_which_role() -> None:
     err.status_code = 403
     err.error_code = "AuthorizationPermissionMismatch"
     loc = parse_azure_url("abfss://lake@acct.dfs.core.windows.net/raw")
-    scope = az._Scope(
+    scope = clients.Scope(
         loc.endpoint, loc.container, az.Grant("default", "DefaultAzureCredential", tried=("x",))
     )
     with pytest.raises(ConfigurationError) as info:
-        az._access_error(err, loc, scope, "listing container `lake`")
+        messages.access_error(err, loc, scope, "listing container `lake`")
     assert str(info.value) == (
         "`abfss://lake@acct.dfs.core.windows.net/raw`: access denied while listing container `lake` with "
         "DefaultAzureCredential (403 AuthorizationPermissionMismatch: This request is not authorized to perform "
