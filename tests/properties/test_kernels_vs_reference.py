@@ -13,6 +13,7 @@ import pyarrow as pa
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from nuvyn_executor.engine.kernels import column as K
 from nuvyn_executor.engine.kernels import reference as R
 from nuvyn_executor.engine.kernels.entry import classify, hash_bytes  # the backend's: compiled, JIT or Python
 from nuvyn_executor.engine.profile.column import ColumnTracker
@@ -131,8 +132,9 @@ def test_sketch_switches_to_hll_like_reference(n, salt, nchunks) -> None:
 @settings(max_examples=40)
 @given(column_of(max_size=80), st.integers(600, 3000), st.integers(0, 6))
 def test_values_far_apart_match_reference(values, filler, k) -> None:
-    """Values kilobytes apart (a wide table's rows) are folded with their bytes fetched ahead; the profile
-    is the twin's all the same.  The first column of a tokenized two-column block, the second filler."""
+    """Values kilobytes apart (a wide table's rows) are folded with their bytes and the state they will
+    probe fetched ahead; the profile is the twin's all the same.  The first column of a tokenized
+    two-column block, the second filler."""
     from nuvyn_executor.engine.kernels.column import PREFETCH_AHEAD, PREFETCH_STRIDE
     from nuvyn_executor.engine.kernels.csv_tokenize import PADDING, TOK_DONE
     from nuvyn_executor.engine.kernels.entry import tokenize
@@ -159,3 +161,34 @@ def test_values_far_apart_match_reference(values, filler, k) -> None:
     tracker.update_fields(buf, starts[0, :rows], ends[0, :rows], pack_tokens(TOKENS), mix)
     want = R.profile_values(cells, tokens=TOKENS, seed_mix=int(mix), sample_size=k)
     assert tracker.view() == want
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(0, 10**9), st.sampled_from([1, 3]))
+def test_values_far_apart_past_the_exact_limit_match_reference(salt, nchunks) -> None:
+    """Fetching ahead in every state of the sketch: the exact table, the switch to registers inside a
+    call, then registers with the memo probed, and repeats the memo finds."""
+    from nuvyn_executor.engine.kernels.column import PREFETCH_STRIDE
+    from nuvyn_executor.engine.kernels.nulls import pack_tokens
+    from nuvyn_executor.engine.kernels.sketches import EXACT_LIMIT
+
+    distinct = [f"{salt}-{i}".encode() for i in range(EXACT_LIMIT + 1500)]
+    # past the limit every value comes twice: half the memo's probes hit, so it stays on
+    values = distinct[: EXACT_LIMIT + 1] + [v for v in distinct[EXACT_LIMIT + 1 :] for _ in (0, 1)]
+    gap = PREFETCH_STRIDE + 100
+    data = np.zeros(len(values) * gap + 8, dtype=np.uint8)
+    starts = np.arange(0, len(values) * gap, gap, dtype=np.int32)
+    for v, at in zip(values, starts):
+        data[at : at + len(v)] = np.frombuffer(v, dtype=np.uint8)
+    ends = (starts + np.array([len(v) for v in values], dtype=np.int32)).astype(np.int32)
+    data.setflags(write=False)
+    opts = ProfileOptions(null_tokens=TOKENS)
+    mix = opts.column_seed_mix("c")
+    tracker = ColumnTracker("c", 0, 5)
+    step = -(-len(values) // nchunks)
+    for lo in range(0, len(values), step):
+        tracker.update_fields(data, starts[lo : lo + step], ends[lo : lo + step], pack_tokens(TOKENS), mix)
+    want = R.profile_values(values, tokens=TOKENS, seed_mix=int(mix), sample_size=5)
+    assert tracker.view() == want
+    assert tracker._ist[K.I_NDISTINCT] == -1  # registers by the end ...
+    assert tracker._ist[K.I_MEMO_PAUSE] == 0  # ... with the memo probed throughout
