@@ -234,23 +234,45 @@ def merge_schemas(a, b, make):
 # --- rendering ------------------------------------------------------------------------------------------
 
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+_MAX_ORDINAL = 3652059  # date(9999, 12, 31).toordinal()
 
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
 
 
-def render_ns(ns: int, date_only: bool = False) -> str:
-    """UTC nanoseconds since the epoch as ``YYYY-MM-DD[ HH:MM:SS[.fraction]]`` (the fraction trimmed)."""
+def render_day(days: int) -> str:
+    """Days since 1970-01-01 as an ISO 8601 date in the proleptic Gregorian calendar: ``YYYY-MM-DD``, and
+    outside years 1-9999 (which Parquet and Arrow dates reach, Python's do not) the expanded form with
+    astronomical years: ``0000-01-01`` is 1 BC, ``-0001-...`` 2 BC, ``+10000-...`` after 9999."""
     import datetime as _dt
 
+    ordinal = _EPOCH_ORDINAL + days
+    if 1 <= ordinal <= _MAX_ORDINAL:
+        return _dt.date.fromordinal(ordinal).isoformat()
+    # civil_from_days (H. Hinnant): eras of 400 years, 146,097 days each, counted from 0000-03-01
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    sign = "-" if year < 0 else ("+" if year > 9999 else "")
+    return f"{sign}{abs(year):04d}-{month:02d}-{day:02d}"
+
+
+def render_ns(ns: int, date_only: bool = False) -> str:
+    """UTC nanoseconds since the epoch as ``YYYY-MM-DD[ HH:MM:SS[.fraction]]`` (the fraction trimmed)."""
     days, rem = divmod(ns, _NS_PER_DAY)
-    d = _dt.date.fromordinal(_EPOCH_ORDINAL + days)
+    d = render_day(days)
     if date_only:
-        return d.isoformat()
+        return d
     secs, frac = divmod(rem, 1_000_000_000)
     hh, rest = divmod(secs, 3600)
     mm, ss = divmod(rest, 60)
-    text = f"{d.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}"
+    text = f"{d} {hh:02d}:{mm:02d}:{ss:02d}"
     if frac:
         text += f".{frac:09d}".rstrip("0")
     return text

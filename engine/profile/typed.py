@@ -238,10 +238,14 @@ def render_scalar(value: Any, t: pa.DataType) -> str:
 def sample_text(arr: pa.Array, i: int) -> bytes:
     """Value ``i`` (non-null) of a typed array, rendered, as UTF-8 bytes."""
     t = arr.type
+    # dates and timestamps from their integers: Python's cannot hold years outside 1-9999, Arrow's can
     if pa.types.is_timestamp(t):
-        raw = arr.cast(pa.int64()).slice(i, 1)[0].as_py() if not pa.types.is_dictionary(t) else None
-        if raw is not None:
-            return render_ns(raw * _NS[t.unit]).encode()
+        raw = arr.cast(pa.int64()).slice(i, 1)[0].as_py()
+        return render_ns(raw * _NS[t.unit]).encode()
+    if pa.types.is_date32(t):
+        return render_ns(arr.slice(i, 1).cast(pa.int32())[0].as_py() * _NS_PER_DAY, True).encode()
+    if pa.types.is_date64(t):
+        return render_ns(arr.slice(i, 1).cast(pa.int64())[0].as_py() * 1_000_000, True).encode()
     return render_scalar(arr[i].as_py(), t).encode("utf-8", "surrogateescape")
 
 

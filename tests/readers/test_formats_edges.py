@@ -146,3 +146,30 @@ def test_text_that_starts_like_a_binary_format_stays_text(tmp_path: Path) -> Non
     doc = run(tmp_path)
     t = table(doc, "orcid.csv")
     assert (t["file_type"], t["row_count"]) == ("csv", 2)
+
+
+def test_dates_and_timestamps_outside_python_years_render_in_iso_expanded_form(tmp_path: Path) -> None:
+    """Arrow dates span millions of years and Python's 1-9999: such values (sentinels such as year 0, or
+    garbage) are rendered, as ISO 8601's expanded years, instead of failing the file."""
+    days = [-719_528, -719_162, 0, 2_932_897, None]  # 0000-01-01, 0001-01-01, the epoch, 10000-01-01
+    seconds = [(-719_528 + 335) * 86_400, 0, 2_932_897 * 86_400]  # 0000-12-01, the epoch, 10000-01-01
+    pq.write_table(
+        pa.table({"d": pa.array(days, pa.date32()), "t": pa.array([*seconds, None, 1], pa.timestamp("s"))}),
+        tmp_path / "far.parquet",
+    )
+    doc = extract_metadata(ExtractionSettings(path=str(tmp_path), workers=1)).to_dict()
+    assert doc["tables"][0]["error"] is None
+    cols = columns(doc, "far.parquet")
+    assert (cols["d"]["min_value"], cols["d"]["max_value"]) == ("0000-01-01", "+10000-01-01")
+    assert set(json.loads(cols["d"]["sample_values"])) == {
+        "0000-01-01",
+        "0001-01-01",
+        "1970-01-01",
+        "+10000-01-01",
+    }
+    assert (cols["t"]["min_value"], cols["t"]["max_value"]) == (
+        "0000-12-01 00:00:00",
+        "+10000-01-01 00:00:00",
+    )
+    assert cols["d"]["data_type"] == "date"
+    assert cols["d"]["null_count"] == 1
