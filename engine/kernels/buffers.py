@@ -73,16 +73,42 @@ def binary_views(arr: pa.Array) -> BinaryViews:
     return BinaryViews(_ro(offsets[:-1]), _ro(offsets[1:]), _data_u8(data_buf), validity, arr.offset, n)
 
 
-def fixed_width_views(arr: pa.Array) -> BinaryViews:
-    """Views of a fixed-width primitive array (integers, floats, dates, timestamps, decimals) as if it were
-    a binary array of ``byte_width``-byte values, so the fused kernel hashes and samples the raw values.
+class FixedViews(NamedTuple):
+    """Zero-copy views of one fixed-width array: value ``i`` is ``data[(first + i) * width:][:width]``."""
 
-    The bounds are synthesised (one ``arange``); the data is the values buffer itself, zero-copy.
-    """
+    data: np.ndarray  # uint8, the whole values buffer, at least 8 bytes
+    first: int  # the array offset, in values
+    width: int  # bytes a value
+    validity: np.ndarray  # uint8 bitmap, or an empty array when every value is valid
+    validity_bit_offset: int
+    length: int
+
+
+def _width(arr: pa.Array) -> int:
     t = arr.type
     width = t.byte_width if hasattr(t, "byte_width") else t.bit_width // 8
     if width <= 0 or pa.types.is_boolean(t):
-        raise TypeError(f"fixed_width_views needs a fixed-width array of whole bytes, not {t}")
+        raise TypeError(f"a fixed-width array of whole bytes is needed, not {t}")
+    return int(width)
+
+
+def fixed_views(arr: pa.Array) -> FixedViews:
+    """Views of a fixed-width primitive array (integers, floats, dates, timestamps, decimals) for
+    ``fixed.update_fixed``."""
+    width = _width(arr)
+    validity_buf, data_buf = arr.buffers()[:2]
+    validity = _EMPTY_U8 if arr.null_count == 0 else _u8(validity_buf)
+    return FixedViews(_data_u8(data_buf), arr.offset, width, validity, arr.offset, len(arr))
+
+
+def fixed_width_views(arr: pa.Array) -> BinaryViews:
+    """Views of a fixed-width primitive array as if it were a binary array of ``byte_width``-byte values:
+    what ``column.update_column`` folds in ``MODE_HASH`` as ``fixed.update_fixed`` does (the property
+    tests hold one to the other).
+
+    The bounds are synthesised (one ``arange``); the data is the values buffer itself, zero-copy.
+    """
+    width = _width(arr)
     n = len(arr)
     validity_buf, data_buf = arr.buffers()[:2]
     start = arr.offset * width

@@ -35,6 +35,10 @@ def _update_column(bounds: Any) -> Any:
     )  # fmt: skip
 
 
+_UPDATE_FIXED = types.none(
+    _RO_U8, types.int64, types.int64, types.int64, _RO_U8, types.int64, types.int64, types.uint64,
+    _I64, _U64, _U8, _U64, _I64, _U64, _I64,
+)  # fmt: skip
 _TOKENIZE = types.UniTuple(types.int64, 3)(
     _U8, types.int64, types.int64, types.boolean, types.int64, types.int64, _I32_2D, _I32_2D
 )
@@ -46,6 +50,7 @@ _CLASSIFY = types.Tuple((types.int64, types.int64, types.float64, *[types.int64]
 SIGNATURES: dict[str, tuple[str, str, Any]] = {
     "update_column_i32": ("column", "update_column", _update_column(types.int32)),
     "update_column_i64": ("column", "update_column", _update_column(types.int64)),
+    "update_fixed": ("fixed", "update_fixed", _UPDATE_FIXED),
     "tokenize": ("csv_tokenize", "tokenize", _TOKENIZE),
     "find_boundary": ("csv_scan", "find_boundary", types.int64(_RO_U8, _I8, _I8_2D, _I8)),
     "advance_state": ("csv_scan", "advance_state", types.int64(_RO_U8, _I8, _I8_2D, types.int64)),

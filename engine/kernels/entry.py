@@ -30,6 +30,7 @@ __all__ = [
     "table_to_registers",
     "tokenize",
     "update_column",
+    "update_fixed",
 ]
 
 if COMPILED_MODULE is not None:
@@ -37,6 +38,7 @@ if COMPILED_MODULE is not None:
     _update_i32 = _m.update_column_i32
     _update_i64 = _m.update_column_i64
     _tokenize = _m.tokenize
+    _update_fixed = _m.update_fixed
     advance_state = _m.advance_state
     classify = _m.classify
     find_boundary = _m.find_boundary
@@ -52,6 +54,12 @@ if COMPILED_MODULE is not None:
             raise ValueError("the column kernel takes contiguous bounds and data")
         (_update_i32 if starts.itemsize == 4 else _update_i64)(starts, ends, data, *args)
 
+    def update_fixed(data: np.ndarray, *args: Any) -> None:
+        """Fold a chunk of fixed-width values into a column's state (``fixed.update_fixed``)."""
+        if not data.flags.c_contiguous:
+            raise ValueError("the fixed-width kernel takes a contiguous values buffer")
+        _update_fixed(data, *args)
+
     def tokenize(buf: np.ndarray, *args: Any) -> tuple[int, int, int]:
         """Field bounds of the complete records in a text block (``csv_tokenize.tokenize``)."""
         if not buf.flags.writeable:
@@ -62,6 +70,7 @@ else:
     from .column import update_column
     from .csv_scan import advance_state, find_boundary, first_record_end
     from .csv_tokenize import tokenize
+    from .fixed import update_fixed
     from .hashing import hash_bytes
     from .sketches import table_to_registers
     from .types import classify

@@ -40,10 +40,18 @@ def fmix64(k: np.uint64) -> np.uint64:
 
 
 @njit
-def _mix(w: np.uint64) -> np.uint64:
+def mix_word(w: np.uint64) -> np.uint64:
+    """A word's contribution, xor-ed into the state."""
     w *= _C1
     w = (w << _S31) | (w >> _S33)
     return w * _C2
+
+
+@njit
+def step(h: np.uint64) -> np.uint64:
+    """The state after a full word was xor-ed in."""
+    h = (h << _S27) | (h >> _S37)
+    return h * _FIVE + _N1
 
 
 @njit
@@ -70,12 +78,10 @@ def hash_bytes(data: np.ndarray, start: int, end: int) -> np.uint64:
     h = HASH_SEED ^ np.uint64(end - start)
     i = start
     while end - i >= 8:
-        h ^= _mix(load_u64_le(data, i))
-        h = (h << _S27) | (h >> _S37)
-        h = h * _FIVE + _N1
+        h = step(h ^ mix_word(load_u64_le(data, i)))
         i += 8
     if i < end:
-        h ^= _mix(load_word(data, i, end - i))
+        h ^= mix_word(load_word(data, i, end - i))
     h = fmix64(h)
     if h == U0:
         h = U1

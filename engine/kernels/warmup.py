@@ -57,6 +57,10 @@ def _call_every_kernel() -> None:
         tracker.update(pa.RecordBatch.from_arrays([arr], names=["c"]))
         tracker.update(pa.RecordBatch.from_arrays([arr.slice(1)], names=["c"]))
         tracker.view()
+    # the fixed-width kernel (one signature): typed values, as Parquet and the other typed formats give
+    typed = TableTracker([], ProfileOptions(), typing="schema", declared={"i": ("bigint", True)})
+    typed.update(pa.record_batch({"i": pa.array([1, None, 3], pa.int64())}))
+    typed.view()
     hll_registers_from_hashes(np.arange(1, 5, dtype=np.uint64))
     text = b'1,"a""b"\r\n2.5,x\n,NULL'
     block = np.zeros(len(text) + PADDING, dtype=np.uint8)

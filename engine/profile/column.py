@@ -15,8 +15,10 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels import column as K
-from ..kernels.buffers import binary_views, field_views, fixed_width_views
-from ..kernels.entry import NATIVE, update_column
+from ..kernels import fixed as KF
+from ..kernels.buffers import binary_views, field_views, fixed_views
+from ..kernels.entry import NATIVE, update_column, update_fixed
+from ..kernels.fixed import KEY_NONE
 from ..kernels.sketches import HLL_M, TABLE_CAP, empty_sample
 from ..kernels.types import ALL_FORMATS, N_FORMATS, T_STRING
 from . import _math as M
@@ -382,10 +384,18 @@ class ColumnTracker:
             self.add_nulls(arr.null_count)
             self._count += n - arr.null_count - len(used)
             arr = used
+        feed, mode, fixed = T.kernel_input(arr)
+        if fixed:
+            self._ist[K.I_FLAGS] |= T_STRING  # declared: nothing to infer
+            key = T.key_kind(feed.type)
+            keys = self._fold_fixed(feed, key, seed_mix, lambda i: T.sample_text(arr, i))
+            lo, hi = T.typed_min_max(arr) if key == KEY_NONE else keys
+            self.tmin = M.min_opt(self.tmin, lo)
+            self.tmax = M.max_opt(self.tmax, hi)
+            return
         lo, hi = T.typed_min_max(arr)
         self.tmin = M.min_opt(self.tmin, lo)
         self.tmax = M.max_opt(self.tmax, hi)
-        feed, mode, fixed = T.kernel_input(arr)
         if (
             classify_strings
             and mode == K.MODE_TYPED_TEXT
@@ -394,9 +404,27 @@ class ColumnTracker:
             mode |= K.MODE_CLASSIFY
         else:
             self._ist[K.I_FLAGS] |= T_STRING  # declared: nothing to infer
-        views = fixed_width_views(feed) if fixed else binary_views(feed)
-        text_of = (lambda i: T.sample_text(arr, i)) if fixed else None
-        self._fold(views, _NO_TOKENS, seed_mix, mode, text_of)
+        self._fold(binary_views(feed), _NO_TOKENS, seed_mix, mode, None)
+
+    def _fold_fixed(self, feed: pa.Array, key: int, seed_mix: np.uint64, text_of) -> tuple:
+        """Fold a fixed-width chunk with ``update_fixed``; with ``KEY_INT``, the chunk's typed bounds."""
+        v = fixed_views(feed)
+        self._count += v.length
+        self._s_idx[:] = -1
+        bounds = np.empty(KF.N_BOUNDS, dtype=np.int64)
+        args = (
+            v.data, v.first, v.width, key, v.validity, v.validity_bit_offset, v.length, seed_mix,
+            self._ist, self._table, self._registers, self._s_prio, self._s_idx, self._memo, bounds,
+        )  # fmt: skip
+        if NATIVE:
+            update_fixed(*args)
+        else:
+            with np.errstate(over="ignore"):  # uint64 hashing wraps on purpose
+                update_fixed(*args)
+        self._keep_samples(text_of)
+        if key == KEY_NONE or bounds[KF.B_MIN_IDX] < 0:
+            return None, None
+        return T.bounds_of_keys(feed.type, int(bounds[KF.B_MIN]), int(bounds[KF.B_MAX]))
 
     def _fold(self, v, tokens, seed_mix: np.uint64, mode: int, text_of) -> None:
         n = v.length
@@ -437,8 +465,12 @@ class ColumnTracker:
             self._dmin = M.double_min(self._dmin, (float(self._fst[0]), raw(ist[K.I_DMIN_IDX]).strip(b" \t")))
         if ist[K.I_DMAX_IDX] >= 0:
             self._dmax = M.double_max(self._dmax, (float(self._fst[1]), raw(ist[K.I_DMAX_IDX]).strip(b" \t")))
+        self._keep_samples(raw if text_of is None else text_of)
+
+    def _keep_samples(self, sample) -> None:
+        """The bottom-k sample after a chunk: the values the chunk put in it (``sample(index)``), and the
+        earlier ones it kept."""
         if self.sample_size:
-            sample = raw if text_of is None else text_of
             kept: dict[int, bytes] = {}
             for prio, idx in zip(self._s_prio.tolist(), self._s_idx.tolist()):
                 if idx >= 0:

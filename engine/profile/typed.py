@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels.column import MODE_HASH, MODE_TYPED_TEXT
+from ..kernels.fixed import KEY_INT, KEY_NONE
 from ._math import render_ns
 
 FAMILY_NUMBER = 1
@@ -277,18 +278,42 @@ def _min_max(arr: pa.Array) -> Any:
     return pc.min_max(arr)
 
 
-def _decimal_min_max(arr: pa.Array) -> tuple[Any, Any]:
-    """Minimum and maximum of a decimal128 array whose unscaled values fit 64 bits (precision <= 18):
-    the low words of its values compared as int64, far cheaper than comparing 128-bit decimals."""
-    t = arr.type
+def _decimal_min_max(arr: pa.Array) -> tuple[int, int]:
+    """Smallest and largest unscaled value of a decimal128 array whose unscaled values fit 64 bits
+    (precision <= 18): the low words of its values compared as int64, far cheaper than comparing 128-bit
+    decimals."""
     words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset : 2 * (arr.offset + len(arr)) : 2]
     low = pa.Array.from_buffers(pa.int64(), len(arr), [arr.buffers()[0], pa.py_buffer(np.ascontiguousarray(words))],
                                 offset=0) if arr.offset == 0 else pa.array(words, mask=arr.is_null().to_numpy(zero_copy_only=False))  # fmt: skip
     mm = _min_max(low)
-    scale = decimal.Decimal(1).scaleb(-t.scale)
-    return (decimal.Decimal(mm["min"].as_py()) * scale).quantize(scale), (
-        decimal.Decimal(mm["max"].as_py()) * scale
-    ).quantize(scale)
+    return mm["min"].as_py(), mm["max"].as_py()
+
+
+def key_kind(t: pa.DataType) -> int:
+    """How the fixed-width kernel can order ``kernel_input``'s values of type ``t`` itself (``KEY_INT``:
+    their bytes are the integer key ``bounds_of_keys`` turns into typed bounds), or not (``KEY_NONE``)."""
+    if pa.types.is_int64(t) or pa.types.is_date32(t) or pa.types.is_timestamp(t):
+        return KEY_INT
+    if pa.types.is_decimal128(t) and t.precision <= 18:
+        return KEY_INT
+    return KEY_NONE
+
+
+def bounds_of_keys(t: pa.DataType, lo: int, hi: int) -> tuple[TypedBound, TypedBound]:
+    """The typed bounds of the smallest and largest integer key of a ``KEY_INT`` type ``t`` (the values'
+    own integers: signed integers, days of a date, units of a timestamp, unscaled decimals)."""
+    if pa.types.is_decimal(t):
+        scale = decimal.Decimal(1).scaleb(-t.scale)
+        a, b = ((decimal.Decimal(k) * scale).quantize(scale) for k in (lo, hi))
+        return _bound(FAMILY_NUMBER, a, str(a)), _bound(FAMILY_NUMBER, b, str(b))
+    if pa.types.is_date(t):
+        a, b = lo * _NS_PER_DAY, hi * _NS_PER_DAY
+        return _bound(FAMILY_TEMPORAL, a, render_ns(a, True)), _bound(FAMILY_TEMPORAL, b, render_ns(b, True))
+    if pa.types.is_timestamp(t):
+        f = _NS[t.unit]
+        a, b = lo * f, hi * f
+        return _bound(FAMILY_TEMPORAL, a, render_ns(a)), _bound(FAMILY_TEMPORAL, b, render_ns(b))
+    return _bound(FAMILY_NUMBER, lo, render_scalar(lo, t)), _bound(FAMILY_NUMBER, hi, render_scalar(hi, t))
 
 
 def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
@@ -304,8 +329,7 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
             FAMILY_BOOLEAN, int(hi), render_scalar(hi, t)
         )
     if pa.types.is_decimal128(t) and t.precision <= 18:
-        lo, hi = _decimal_min_max(arr)
-        return _bound(FAMILY_NUMBER, lo, str(lo)), _bound(FAMILY_NUMBER, hi, str(hi))
+        return bounds_of_keys(t, *_decimal_min_max(arr))
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         mm = _min_max(arr)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
@@ -316,15 +340,10 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
         )
     if pa.types.is_date(t):
         days = _min_max(arr.cast(pa.date32()).cast(pa.int32()))
-        lo, hi = days["min"].as_py() * _NS_PER_DAY, days["max"].as_py() * _NS_PER_DAY
-        return _bound(FAMILY_TEMPORAL, lo, render_ns(lo, True)), _bound(
-            FAMILY_TEMPORAL, hi, render_ns(hi, True)
-        )
+        return bounds_of_keys(pa.date32(), days["min"].as_py(), days["max"].as_py())
     if pa.types.is_timestamp(t):
         raw = _min_max(arr.cast(pa.int64()))
-        f = _NS[t.unit]
-        lo, hi = raw["min"].as_py() * f, raw["max"].as_py() * f
-        return _bound(FAMILY_TEMPORAL, lo, render_ns(lo)), _bound(FAMILY_TEMPORAL, hi, render_ns(hi))
+        return bounds_of_keys(t, raw["min"].as_py(), raw["max"].as_py())
     if pa.types.is_time(t) or pa.types.is_duration(t):
         mm = _min_max(arr)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()

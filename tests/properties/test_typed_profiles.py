@@ -4,6 +4,7 @@ join (commutative, associative, idempotent)."""
 
 from __future__ import annotations
 
+import decimal
 import itertools
 
 import numpy as np
@@ -181,3 +182,85 @@ def test_a_dictionary_of_numbers_or_with_null_entries_profiles_like_its_decoded_
     ]
     encoded = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), dictionary)
     assert _profile_of([encoded], "bigint") == _profile_of([encoded.dictionary_decode()], "bigint")
+
+
+_FIXED_TYPES = [
+    pa.int64(),
+    pa.int32(),
+    pa.uint64(),
+    pa.date32(),
+    pa.timestamp("us"),
+    pa.timestamp("ns", tz="UTC"),
+    pa.decimal128(12, 3),
+    pa.decimal128(30, 2),
+    pa.float64(),
+    pa.bool_(),
+]
+
+
+def _fixed_values(t: pa.DataType) -> st.SearchStrategy:
+    if pa.types.is_boolean(t):
+        return st.booleans()
+    if pa.types.is_floating(t):
+        return st.floats(allow_nan=False)
+    if pa.types.is_decimal(t):
+        digits = t.precision - t.scale
+        return st.decimals(
+            -(10**digits) + 1, 10**digits - 1, places=t.scale, allow_nan=False, allow_infinity=False
+        )
+    if pa.types.is_date(t):
+        return st.integers(-(10**6), 10**6)
+    if pa.types.is_timestamp(t) or pa.types.is_int64(t):
+        return st.integers(-(2**63), 2**63 - 1)
+    if pa.types.is_uint64(t):
+        return st.integers(0, 2**64 - 1)
+    return st.integers(-(2**31), 2**31 - 1)
+
+
+@given(st.sampled_from(_FIXED_TYPES), st.data())
+def test_the_fixed_width_kernel_folds_like_the_general_one_and_bounds_like_pyarrow(t, data) -> None:
+    """``update_fixed`` (its own loop over the values buffer, the typed bounds from the bytes) leaves the
+    state ``update_column`` leaves in ``MODE_HASH`` over the same bytes, and the bounds pyarrow's
+    ``min_max`` gives: over chunks, sliced arrays and nulls, with few values or many (the sketch's
+    exact table, then registers and the memo)."""
+    from nuvyn_executor.engine.kernels.buffers import fixed_width_views
+    from nuvyn_executor.engine.profile import typed as T
+    from nuvyn_executor.engine.profile.column import _NO_TOKENS
+
+    vals = data.draw(st.lists(st.one_of(st.none(), _fixed_values(t)), min_size=1, max_size=60))
+    if data.draw(st.booleans()) and not pa.types.is_boolean(t):
+        # past the exact limit (registers, the memo), every new value twice so the memo finds repeats
+        base = data.draw(st.integers(0, 10**5))
+        many = [base + i for i in range(4200)]
+        if pa.types.is_decimal(t):
+            many = [decimal.Decimal(v).scaleb(-t.scale) for v in many]
+        elif pa.types.is_floating(t):
+            many = [v / 8 for v in many]
+        vals = vals + [v for v in many for _ in (0, 1)]
+    pad = data.draw(st.integers(0, 3))
+    arr = pa.array([None] * pad + vals, type=t).slice(pad)
+    cuts = _cuts(len(vals), data)
+    fast = ColumnTracker("c", 0, 5)
+    slow = ColumnTracker("c", 0, 5)
+    mix = np.uint64(data.draw(st.integers(0, 2**64 - 1)))
+    for a, b in itertools.pairwise(cuts):
+        chunk = arr.slice(a, b - a)
+        if not len(chunk) or chunk.null_count == len(chunk):
+            continue
+        fast.update_typed(chunk, mix)
+        # the general path, as it was before update_fixed
+        lo, hi = T.typed_min_max(chunk)
+        slow.tmin, slow.tmax = M.min_opt(slow.tmin, lo), M.max_opt(slow.tmax, hi)
+        feed, mode, fixed = T.kernel_input(chunk)
+        assert fixed
+        assert mode == K.MODE_HASH
+        slow._ist[K.I_FLAGS] |= K.T_STRING
+        slow._fold(fixed_width_views(feed), _NO_TOKENS, mix, mode, lambda i, c=chunk: T.sample_text(c, i))
+    got, want = fast.view(), slow.view()
+    assert (got.hashes, got.registers, got.samples) == (want.hashes, want.registers, want.samples)
+    assert (got.count, got.null_count, got.tmin, got.tmax) == (
+        want.count,
+        want.null_count,
+        want.tmin,
+        want.tmax,
+    )
