@@ -92,7 +92,7 @@ class _Worker:
 def _context() -> Any:
     # fork: workers inherit the compiled kernels and start in milliseconds.  Elsewhere (macOS, Windows)
     # spawn, where each worker loads the kernels from Numba's on-disk cache.  multiprocessing is imported
-    # only by runs that start workers: ~7 ms a run with ``--workers 1`` or a single small file would pay.
+    # only by runs that start workers: ~5 ms a run with ``--workers 1`` or a single small file would pay.
     import multiprocessing as mp
 
     if sys.platform.startswith("linux"):
