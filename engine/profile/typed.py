@@ -42,6 +42,7 @@ TypedBound = tuple[int, Any, str]
 
 _NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _NS_PER_DAY = 86_400 * 1_000_000_000
+_MS_PER_DAY = 86_400_000
 
 
 # --- SQL type names -------------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ def kernel_input(arr: pa.Array) -> tuple[pa.Array, int, bool]:
     if pa.types.is_floating(t):
         return arr.cast(pa.float64()), MODE_HASH, True
     if pa.types.is_date64(t):
-        return arr.cast(pa.date32()), MODE_HASH, True
+        return _date32(arr), MODE_HASH, True
     if pa.types.is_decimal(t) or (pa.types.is_primitive(t) and t.bit_width >= 8):
         return arr, MODE_HASH, True  # decimals, dates, timestamps, times, durations
     return pa.array(render_nested(arr), type=pa.large_string()), MODE_HASH, False
@@ -247,7 +248,41 @@ def sample_text(arr: pa.Array, i: int) -> bytes:
         return render_ns(arr.slice(i, 1).cast(pa.int32())[0].as_py() * _NS_PER_DAY, True).encode()
     if pa.types.is_date64(t):
         return render_ns(arr.slice(i, 1).cast(pa.int64())[0].as_py() * 1_000_000, True).encode()
+    if pa.types.is_time(t) or pa.types.is_duration(t):
+        return _unit_text(_integers(arr.slice(i, 1))[0].as_py(), t).encode()
     return render_scalar(arr[i].as_py(), t).encode("utf-8", "surrogateescape")
+
+
+def _date32(arr: pa.Array) -> pa.Array:
+    """A date array as ``date32``.  A ``date64`` value should be whole days (milliseconds); one that is
+    not (some writers disagree) is its day, as its sample shows it, rather than a failed cast."""
+    if pa.types.is_date32(arr.type):
+        return arr
+    import pyarrow.compute as pc
+
+    days = pc.floor(pc.divide(arr.cast(pa.int64()).cast(pa.float64()), float(_MS_PER_DAY)))
+    return days.cast(pa.int32()).cast(pa.date32())
+
+
+def _integers(arr: pa.Array) -> pa.Array:
+    """The integers of times of day or durations (``time32`` casts to ``int32`` only)."""
+    return arr.cast(pa.int32() if arr.type.bit_width == 32 else pa.int64())
+
+
+def _unit_text(value: int, t: pa.DataType) -> str:
+    """A time of day or a duration from its integer, as Python shows it; a duration Python cannot hold
+    (beyond a billion days) as its number and unit."""
+    if pa.types.is_time(t):  # as Python's ``time`` shows it, to the nanosecond (pyarrow's drops them)
+        secs, frac = divmod(value * _NS[t.unit], 1_000_000_000)
+        hh, rest = divmod(secs, 3600)
+        text = f"{hh:02d}:{rest // 60:02d}:{rest % 60:02d}"
+        if frac:
+            text += f".{frac // 1000:06d}" if frac % 1000 == 0 else f".{frac:09d}"
+        return text
+    try:
+        return render_scalar(pa.scalar(value, type=t).as_py(), t)
+    except (OverflowError, ValueError, pa.ArrowException):
+        return f"{value} {t.unit}"
 
 
 # --- typed minimum and maximum --------------------------------------------------------------------------
@@ -339,19 +374,15 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
             FAMILY_NUMBER, hi, render_scalar(hi, t)
         )
     if pa.types.is_date(t):
-        days = _min_max(arr.cast(pa.date32()).cast(pa.int32()))
+        days = _min_max(_date32(arr).cast(pa.int32()))
         return bounds_of_keys(pa.date32(), days["min"].as_py(), days["max"].as_py())
     if pa.types.is_timestamp(t):
         raw = _min_max(arr.cast(pa.int64()))
         return bounds_of_keys(t, raw["min"].as_py(), raw["max"].as_py())
     if pa.types.is_time(t) or pa.types.is_duration(t):
-        mm = _min_max(arr)
-        lo, hi = mm["min"].as_py(), mm["max"].as_py()
-        key = _min_max(arr.cast(pa.int64()))
-        return (
-            _bound(FAMILY_TIME, key["min"].as_py(), render_scalar(lo, t)),
-            _bound(FAMILY_TIME, key["max"].as_py(), render_scalar(hi, t)),
-        )
+        key = _min_max(_integers(arr))  # their order is their integers' (pyarrow has no min_max of durations)
+        lo, hi = key["min"].as_py(), key["max"].as_py()
+        return _bound(FAMILY_TIME, lo, _unit_text(lo, t)), _bound(FAMILY_TIME, hi, _unit_text(hi, t))
     return None, None
 
 

@@ -173,3 +173,33 @@ def test_dates_and_timestamps_outside_python_years_render_in_iso_expanded_form(t
     )
     assert cols["d"]["data_type"] == "date"
     assert cols["d"]["null_count"] == 1
+
+
+def test_every_typed_column_a_writer_may_produce_is_profiled(tmp_path: Path) -> None:
+    """Types pyarrow has no min_max for (durations), casts it refuses (a date64 that is not whole days),
+    values Python cannot hold (nanosecond times): each column is profiled, none fails the file."""
+    import decimal
+
+    import pyarrow.feather as feather
+
+    written = pa.table({
+        "d64": pa.array([86_400_001, None, -1], pa.date64()),  # not whole days: their days
+        "dur": pa.array([1, 2, None], pa.duration("ms")),
+        "t64": pa.array([1, 86_399_999_999_999, None], pa.time64("ns")),
+        "t32": pa.array([0, 86_399, None], pa.time32("s")),
+        "dec": pa.array([decimal.Decimal("1.5"), None, decimal.Decimal("-" + "9" * 29 + ".9")], pa.decimal256(40, 1)),
+        "nul": pa.array([None, None, None], pa.null()),
+    })  # fmt: skip
+    feather.write_feather(written, tmp_path / "types.arrow")
+    pq.write_table(written.drop(["nul"]), tmp_path / "types.parquet")
+    doc = run(tmp_path)
+    for name in ("types.arrow", "types.parquet"):
+        assert table(doc, name)["error"] is None
+        cols = columns(doc, name)
+        assert (cols["dur"]["min_value"], cols["dur"]["max_value"]) == ("0:00:00.001000", "0:00:00.002000")
+        assert set(json.loads(cols["t32"]["sample_values"])) == {"00:00:00", "23:59:59"}
+        assert cols["dec"]["min_value"] == "-" + "9" * 29 + ".9"
+    arrow = columns(doc, "types.arrow")  # (Parquet keeps dates in days, times to the microsecond)
+    assert (arrow["d64"]["min_value"], arrow["d64"]["max_value"]) == ("1969-12-31", "1970-01-02")
+    assert set(json.loads(arrow["t64"]["sample_values"])) == {"00:00:00.000000001", "23:59:59.999999999"}
+    assert arrow["nul"]["null_count"] == 3
