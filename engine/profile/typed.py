@@ -366,7 +366,7 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
     if pa.types.is_decimal128(t) and t.precision <= 18:
         return bounds_of_keys(t, *_decimal_min_max(arr))
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        mm = _min_max(arr)
+        mm = _min_max(arr.cast(pa.float32()) if pa.types.is_float16(t) else arr)  # no min_max of halves
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
         if isinstance(lo, float) and (math.isnan(lo) or math.isnan(hi)):
             return None, None

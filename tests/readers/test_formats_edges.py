@@ -176,7 +176,7 @@ def test_dates_and_timestamps_outside_python_years_render_in_iso_expanded_form(t
 
 
 def test_every_typed_column_a_writer_may_produce_is_profiled(tmp_path: Path) -> None:
-    """Types pyarrow has no min_max for (durations), casts it refuses (a date64 that is not whole days),
+    """Types pyarrow has no min_max for (durations, half floats), casts it refuses (a date64 that is not whole days),
     values Python cannot hold (nanosecond times): each column is profiled, none fails the file."""
     import decimal
 
@@ -188,6 +188,7 @@ def test_every_typed_column_a_writer_may_produce_is_profiled(tmp_path: Path) -> 
         "t64": pa.array([1, 86_399_999_999_999, None], pa.time64("ns")),
         "t32": pa.array([0, 86_399, None], pa.time32("s")),
         "dec": pa.array([decimal.Decimal("1.5"), None, decimal.Decimal("-" + "9" * 29 + ".9")], pa.decimal256(40, 1)),
+        "f16": pa.array([1.5, None, -2.0], pa.float16()),  # no min_max of halves either
         "nul": pa.array([None, None, None], pa.null()),
     })  # fmt: skip
     feather.write_feather(written, tmp_path / "types.arrow")
@@ -199,6 +200,7 @@ def test_every_typed_column_a_writer_may_produce_is_profiled(tmp_path: Path) -> 
         assert (cols["dur"]["min_value"], cols["dur"]["max_value"]) == ("0:00:00.001000", "0:00:00.002000")
         assert set(json.loads(cols["t32"]["sample_values"])) == {"00:00:00", "23:59:59"}
         assert cols["dec"]["min_value"] == "-" + "9" * 29 + ".9"
+        assert (cols["f16"]["min_value"], cols["f16"]["max_value"]) == ("-2.0", "1.5")
     arrow = columns(doc, "types.arrow")  # (Parquet keeps dates in days, times to the microsecond)
     assert (arrow["d64"]["min_value"], arrow["d64"]["max_value"]) == ("1969-12-31", "1970-01-02")
     assert set(json.loads(arrow["t64"]["sample_values"])) == {"00:00:00.000000001", "23:59:59.999999999"}
