@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,6 +90,26 @@ def arrow_type(schema: Any) -> tuple[pa.DataType, bool, bool]:
     return pa.string(), True, True
 
 
+def _mentions_uuid(schema: Any) -> bool:
+    """Whether a field's Avro schema has the ``uuid`` logical type anywhere in it."""
+    if isinstance(schema, dict):
+        return schema.get("logicalType") == "uuid" or any(_mentions_uuid(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_mentions_uuid(v) for v in schema)
+    return False
+
+
+def _plain_uuids(value: Any) -> Any:
+    """fastavro reads a ``uuid`` as a ``uuid.UUID``; Arrow takes its text (in records, arrays and maps)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain_uuids(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_uuids(v) for v in value]
+    return value
+
+
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -96,14 +117,16 @@ def _text(value: Any) -> str | None:
 
 
 def _batches(
-    reader: Any, schema: pa.Schema, text_cols: list[str], rows: int, stream: Any
+    reader: Any, schema: pa.Schema, text_cols: list[str], rows: int, stream: Any, uuid_cols: list[str]
 ) -> Iterator[pa.RecordBatch]:
     maps = [f.name for f in schema if pa.types.is_map(f.type)]
     try:
         buf: list[dict[str, Any]] = []
         for record in reader:
-            if text_cols or maps:
+            if text_cols or maps or uuid_cols:
                 record = dict(record)
+                for c in uuid_cols:
+                    record[c] = _plain_uuids(record.get(c))
                 for c in text_cols:
                     record[c] = _text(record.get(c))
                 for c in maps:
@@ -150,8 +173,9 @@ def open_avro_table(ref: FileRef, options: ReadOptions) -> TableStream:
         fields.append(pa.field(f["name"], t, nullable))
         if text:
             text_cols.append(f["name"])
+    uuid_cols = [f["name"] for f in writer_schema["fields"] if _mentions_uuid(f["type"])]
     schema = pa.schema(fields)
-    out = typed_stream(schema, _batches(reader, schema, text_cols, options.batch_rows // 4, stream), "avro",
-                       close=stream.close)  # fmt: skip
+    batches = _batches(reader, schema, text_cols, options.batch_rows // 4, stream, uuid_cols)
+    out = typed_stream(schema, batches, "avro", close=stream.close)
     out.compression = codec if codec else (None if codec_name in (None, "null") else codec_name)
     return out

@@ -205,3 +205,30 @@ def test_every_typed_column_a_writer_may_produce_is_profiled(tmp_path: Path) -> 
     assert (arrow["d64"]["min_value"], arrow["d64"]["max_value"]) == ("1969-12-31", "1970-01-02")
     assert set(json.loads(arrow["t64"]["sample_values"])) == {"00:00:00.000000001", "23:59:59.999999999"}
     assert arrow["nul"]["null_count"] == 3
+
+
+def test_avro_uuids_are_read_as_their_text(tmp_path: Path) -> None:
+    """fastavro hands a ``uuid`` logical value over as a ``uuid.UUID``: at the top level, in a union and
+    inside a record, the column holds its text (the file failed with "Expected bytes, got a 'UUID'")."""
+    import uuid
+
+    import fastavro
+
+    uid = {"type": "string", "logicalType": "uuid"}
+    schema = {"type": "record", "name": "r", "fields": [
+        {"name": "id", "type": uid},
+        {"name": "maybe", "type": ["null", uid]},
+        {"name": "inner", "type": {"type": "record", "name": "i", "fields": [{"name": "ref", "type": uid}]}},
+    ]}  # fmt: skip
+    ids = [uuid.UUID(int=i) for i in range(3)]
+    records = [{"id": u, "maybe": None if i == 1 else u, "inner": {"ref": u}} for i, u in enumerate(ids)]
+    with open(tmp_path / "ids.avro", "wb") as fh:
+        fastavro.writer(fh, fastavro.parse_schema(schema), records)
+    doc = run(tmp_path)
+    assert table(doc, "ids.avro")["error"] is None
+    cols = columns(doc, "ids.avro")
+    assert (cols["id"]["data_type"], cols["id"]["min_value"]) == ("string", str(ids[0]))
+    assert cols["maybe"]["null_count"] == 1
+    assert json.loads(cols["inner"]["sample_values"])[0].startswith(
+        '{"ref":"00000000-0000-0000-0000-00000000000'
+    )
