@@ -196,12 +196,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_as(value: Any, t: pa.DataType) -> Any:
+    """``_plain`` guided by the value's Arrow type: an empty map is an object too (``{}``), not ``[]``."""
+    if value is None:
+        return None
+    if pa.types.is_dictionary(t):
+        return _plain_as(value, t.value_type)
+    if pa.types.is_map(t):
+        return {str(k): _plain_as(v, t.item_type) for k, v in value}
+    if isinstance(value, list) and hasattr(t, "value_type"):
+        return [_plain_as(v, t.value_type) for v in value]
+    if isinstance(value, dict) and pa.types.is_struct(t):
+        types = {t.field(i).name: t.field(i).type for i in range(t.num_fields)}
+        return {k: _plain_as(v, types[k]) if k in types else _plain(v) for k, v in value.items()}
+    return _plain(value)
+
+
 def render_nested(arr: pa.Array) -> list[str | None]:
     """Nested values as compact JSON text (None for nulls)."""
+    t = arr.type
     return [
         None
         if v is None
-        else json.dumps(_plain(v), ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        else json.dumps(_plain_as(v, t), ensure_ascii=False, separators=(",", ":"), default=_json_default)
         for v in arr.to_pylist()
     ]
 

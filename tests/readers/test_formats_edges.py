@@ -232,3 +232,17 @@ def test_avro_uuids_are_read_as_their_text(tmp_path: Path) -> None:
     assert json.loads(cols["inner"]["sample_values"])[0].startswith(
         '{"ref":"00000000-0000-0000-0000-00000000000'
     )
+
+
+def test_nested_values_are_json_and_an_empty_map_is_an_object(tmp_path: Path) -> None:
+    m = pa.map_(pa.string(), pa.int64())
+    pq.write_table(pa.table({
+        "m": pa.array([[("k", 1)], None, []], m),
+        "s": pa.array([{"inner": []}, {"inner": [("x", 2)]}, None], pa.struct([("inner", m)])),
+        "l": pa.array([[[]], [], None], pa.list_(m)),
+    }), tmp_path / "nested.parquet")  # fmt: skip
+    cols = columns(run(tmp_path), "nested.parquet")
+    assert set(json.loads(cols["m"]["sample_values"])) == {'{"k":1}', "{}"}
+    assert set(json.loads(cols["s"]["sample_values"])) == {'{"inner":{}}', '{"inner":{"x":2}}'}
+    assert set(json.loads(cols["l"]["sample_values"])) == {"[{}]", "[]"}
+    assert cols["m"]["data_type"] == "map<string,bigint>"
