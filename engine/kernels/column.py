@@ -24,15 +24,7 @@ import numpy as np
 from ._jit import njit, prefetch
 from .hashing import hash_bytes, load_word
 from .nulls import is_null_token, maybe_token, token_lengths, trim
-from .sketches import (
-    EXACT_LIMIT,
-    HLL_P,
-    hll_add,
-    offer_sample,
-    sample_priority,
-    table_slot,
-    table_to_registers,
-)
+from .sketches import HLL_P, add_new, sample_new, sample_threshold, table_slot
 from .types import (
     BOOL_FAMILY,
     N_FORMATS,
@@ -143,6 +135,31 @@ def compare_bytes(d1: np.ndarray, a1: int, b1: int, d2: np.ndarray, a2: int, b2:
 
 
 @njit
+def seen_before(
+    h: np.uint64, ndistinct: int, table: np.ndarray, memo: np.ndarray, probes: int, hits: int, pause: int
+) -> tuple[int, bool, int, int, int]:
+    """``(slot, seen, probes, hits, pause)``: whether the column has folded a value of hash ``h`` in
+    already, by its exact table while there is one, else by the memo (probed unless paused; see
+    ``MEMO_TRIAL``), with the slot a new value goes to (-1 while the memo pauses) and the memo's
+    bookkeeping after the probe."""
+    if ndistinct >= 0:
+        slot = table_slot(table, h)
+        return slot, slot < 0, probes, hits, pause
+    if pause > 0:
+        return -1, False, probes, hits, pause - 1
+    slot = np.int64(h & np.uint64(memo.shape[0] - 1))
+    probes += 1
+    if memo[slot] == h:
+        return slot, True, probes, hits + 1, pause
+    if probes >= MEMO_TRIAL:
+        if hits * 8 < probes:
+            pause = MEMO_PAUSE  # mostly new values (keys, free text): probes would not pay off
+        probes = 0
+        hits = 0
+    return slot, False, probes, hits, pause
+
+
+@njit
 def string_forever(flags: int, fmt: int) -> bool:
     """True when no further value can give the column a type other than ``string``."""
     if flags & T_STRING:
@@ -194,15 +211,10 @@ def update_column(
     tok_lengths = token_lengths(tok_off)
     keep_minmax = (mode & MODE_MINMAX) != 0
     has_validity = validity.shape[0] > 0
-    memo_mask = np.uint64(memo.shape[0] - 1)
     probes = ist[I_MEMO_PROBES]
     hits = ist[I_MEMO_HITS]
     pause = ist[I_MEMO_PAUSE]
-    k = s_prio.shape[0]
-    threshold = np.uint64(0)
-    for j in range(k):
-        if s_prio[j] > threshold:
-            threshold = s_prio[j]
+    threshold = sample_threshold(s_prio)
     nulls = 0
     flags = ist[I_FLAGS]
     fmt = ist[I_FMT]
@@ -247,24 +259,9 @@ def update_column(
         h = hash_bytes(data, s, e)
         # Seen before?  The table and the memo only ever hold values that are not null, so a value found
         # there needs no null check either: every effect of it is already in the state.
-        slot = -1
-        if ndistinct >= 0:
-            slot = table_slot(table, h)
-            if slot < 0:
-                continue
-        elif pause > 0:
-            pause -= 1
-        else:
-            slot = np.int64(h & memo_mask)
-            probes += 1
-            if memo[slot] == h:
-                hits += 1
-                continue
-            if probes >= MEMO_TRIAL:
-                if hits * 8 < probes:
-                    pause = MEMO_PAUSE  # mostly new values (keys, free text): probes would not pay off
-                probes = 0
-                hits = 0
+        slot, seen, probes, hits, pause = seen_before(h, ndistinct, table, memo, probes, hits, pause)
+        if seen:
+            continue
         # the trimmed value matters to the null tokens and the classification only (text)
         a, b = trim(data, s, e) if tokens_null or not settled else (s, e)
         if tokens_null and (
@@ -272,24 +269,8 @@ def update_column(
         ):
             nulls += 1
             continue
-        if ndistinct >= 0:
-            table[slot] = h
-            ndistinct += 1
-            if ndistinct > EXACT_LIMIT:
-                table_to_registers(table, registers)
-                ndistinct = -1
-        else:
-            if slot >= 0:
-                memo[slot] = h
-            hll_add(registers, h)
-        if k > 0:
-            p = sample_priority(h, seed_mix)
-            if p < threshold:
-                offer_sample(p, i, s_prio, s_idx)
-                threshold = np.uint64(0)
-                for j in range(k):
-                    if s_prio[j] > threshold:
-                        threshold = s_prio[j]
+        ndistinct = add_new(h, slot, ndistinct, table, registers, memo)
+        threshold = sample_new(h, i, seed_mix, threshold, s_prio, s_idx)
         # running byte-order minimum and maximum of the raw value: the first 8 bytes as a big-endian
         # number decide unless they tie (a strict key order is the byte order), then all bytes do
         if keep_minmax:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import U0, U1, load_u64_le, njit
-from .column import I_MEMO_HITS, I_MEMO_PAUSE, I_MEMO_PROBES, I_NDISTINCT, I_NULLS, MEMO_PAUSE, MEMO_TRIAL
+from .column import I_MEMO_HITS, I_MEMO_PAUSE, I_MEMO_PROBES, I_NDISTINCT, I_NULLS, seen_before
 from .hashing import HASH_SEED, fmix64, hash_bytes, load_word, mix_word, step
-from .sketches import EXACT_LIMIT, hll_add, offer_sample, sample_priority, table_slot, table_to_registers
+from .sketches import add_new, sample_new, sample_threshold
 
 #: the values carry no key the kernel orders (floats, booleans, times, wide decimals): minimum and maximum
 #: are left to the caller
@@ -97,16 +97,11 @@ def update_fixed(
     occurrence.
     """
     has_validity = validity.shape[0] > 0
-    memo_mask = np.uint64(memo.shape[0] - 1)
     probes = ist[I_MEMO_PROBES]
     hits = ist[I_MEMO_HITS]
     pause = ist[I_MEMO_PAUSE]
     ndistinct = ist[I_NDISTINCT]
-    k = s_prio.shape[0]
-    threshold = np.uint64(0)
-    for j in range(k):
-        if s_prio[j] > threshold:
-            threshold = s_prio[j]
+    threshold = sample_threshold(s_prio)
     keyed = key_kind == KEY_INT
     kmin = np.int64(0)
     kmax = np.int64(0)
@@ -123,24 +118,9 @@ def update_fixed(
                 nulls += 1
                 continue
         h = _hash_fixed(data, s, width)
-        slot = -1
-        if ndistinct >= 0:
-            slot = table_slot(table, h)
-            if slot < 0:
-                continue
-        elif pause > 0:
-            pause -= 1
-        else:
-            slot = np.int64(h & memo_mask)
-            probes += 1
-            if memo[slot] == h:
-                hits += 1
-                continue
-            if probes >= MEMO_TRIAL:
-                if hits * 8 < probes:
-                    pause = MEMO_PAUSE
-                probes = 0
-                hits = 0
+        slot, seen, probes, hits, pause = seen_before(h, ndistinct, table, memo, probes, hits, pause)
+        if seen:
+            continue
         # a value the table or the memo knows is a value this column has seen: its key is in the bounds
         # already (this chunk's, or an earlier chunk's that the caller kept)
         if keyed:
@@ -151,24 +131,8 @@ def update_fixed(
             if imax < 0 or key > kmax:
                 kmax = key
                 imax = i
-        if ndistinct >= 0:
-            table[slot] = h
-            ndistinct += 1
-            if ndistinct > EXACT_LIMIT:
-                table_to_registers(table, registers)
-                ndistinct = -1
-        else:
-            if slot >= 0:
-                memo[slot] = h
-            hll_add(registers, h)
-        if k > 0:
-            p = sample_priority(h, seed_mix)
-            if p < threshold:
-                offer_sample(p, i, s_prio, s_idx)
-                threshold = np.uint64(0)
-                for j in range(k):
-                    if s_prio[j] > threshold:
-                        threshold = s_prio[j]
+        ndistinct = add_new(h, slot, ndistinct, table, registers, memo)
+        threshold = sample_new(h, i, seed_mix, threshold, s_prio, s_idx)
     ist[I_NULLS] += nulls
     ist[I_NDISTINCT] = ndistinct
     ist[I_MEMO_PROBES] = probes

@@ -81,5 +81,47 @@ def offer_sample(prio: np.uint64, idx: int, s_prio: np.ndarray, s_idx: np.ndarra
         s_idx[worst] = idx
 
 
+@njit
+def sample_threshold(s_prio: np.ndarray) -> np.uint64:
+    """The largest priority the bottom-k sample holds: a value with a smaller one may enter it."""
+    threshold = U0
+    for j in range(s_prio.shape[0]):
+        if s_prio[j] > threshold:
+            threshold = s_prio[j]
+    return threshold
+
+
+@njit
+def sample_new(
+    h: np.uint64, idx: int, seed_mix: np.uint64, threshold: np.uint64, s_prio: np.ndarray, s_idx: np.ndarray
+) -> np.uint64:
+    """Offer a value not seen before (hash ``h``, index ``idx``) to the sample; returns the new threshold."""
+    if s_prio.shape[0] == 0:
+        return threshold
+    p = sample_priority(h, seed_mix)
+    if p < threshold:
+        offer_sample(p, idx, s_prio, s_idx)
+        return sample_threshold(s_prio)
+    return threshold
+
+
+@njit
+def add_new(h: np.uint64, slot: int, ndistinct: int, table: np.ndarray, registers: np.ndarray,
+            memo: np.ndarray) -> int:  # fmt: skip
+    """Fold a value not seen before into the distinct sketch (``slot``: its empty table slot, or its memo
+    slot, or -1 while the memo pauses); returns the exact count, -1 once the sketch is registers."""
+    if ndistinct >= 0:
+        table[slot] = h
+        ndistinct += 1
+        if ndistinct > EXACT_LIMIT:
+            table_to_registers(table, registers)
+            ndistinct = -1
+        return ndistinct
+    if slot >= 0:
+        memo[slot] = h
+    hll_add(registers, h)
+    return ndistinct
+
+
 def empty_sample(k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full(k, _UMAX, dtype=np.uint64), np.full(k, -1, dtype=np.int64)
