@@ -330,17 +330,6 @@ def _min_max(arr: pa.Array) -> Any:
     return pc.min_max(arr)
 
 
-def _decimal_min_max(arr: pa.Array) -> tuple[int, int]:
-    """Smallest and largest unscaled value of a decimal128 array whose unscaled values fit 64 bits
-    (precision <= 18): the low words of its values compared as int64, far cheaper than comparing 128-bit
-    decimals."""
-    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset : 2 * (arr.offset + len(arr)) : 2]
-    low = pa.Array.from_buffers(pa.int64(), len(arr), [arr.buffers()[0], pa.py_buffer(np.ascontiguousarray(words))],
-                                offset=0) if arr.offset == 0 else pa.array(words, mask=arr.is_null().to_numpy(zero_copy_only=False))  # fmt: skip
-    mm = _min_max(low)
-    return mm["min"].as_py(), mm["max"].as_py()
-
-
 def key_kind(t: pa.DataType) -> int:
     """How the fixed-width kernel can order ``kernel_input``'s values of type ``t`` itself (``KEY_INT``:
     their bytes are the integer key ``bounds_of_keys`` turns into typed bounds), or not (``KEY_NONE``)."""
@@ -380,8 +369,6 @@ def typed_min_max(arr: pa.Array) -> tuple[TypedBound | None, TypedBound | None]:
         return _bound(FAMILY_BOOLEAN, int(lo), render_scalar(lo, t)), _bound(
             FAMILY_BOOLEAN, int(hi), render_scalar(hi, t)
         )
-    if pa.types.is_decimal128(t) and t.precision <= 18:
-        return bounds_of_keys(t, *_decimal_min_max(arr))
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         mm = _min_max(arr.cast(pa.float32()) if pa.types.is_float16(t) else arr)  # no min_max of halves
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
