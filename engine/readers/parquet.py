@@ -56,9 +56,7 @@ def dictionary_columns(meta: pq.FileMetaData, schema: pa.Schema, row_groups: Seq
     does not say whether a chunk fell back, so a column is read as a dictionary only when every
     dictionary page (compressed) is under ``SMALL_DICTIONARY``, far below any default limit.
     """
-    leaf_index: dict[str, int] = {}
-    for j in range(meta.num_columns):
-        leaf_index.setdefault(meta.schema.column(j).path, j)
+    leaf_index = _leaf_index(meta)
     names = []
     for field in schema:
         t = field.type
@@ -75,6 +73,14 @@ def dictionary_columns(meta: pq.FileMetaData, schema: pa.Schema, row_groups: Seq
         ):
             names.append(field.name)
     return names
+
+
+def _leaf_index(meta: pq.FileMetaData) -> dict[str, int]:
+    """The index of the first leaf column at each path (a top-level column's path is its name)."""
+    leaf_index: dict[str, int] = {}
+    for j in range(meta.num_columns):
+        leaf_index.setdefault(meta.schema.column(j).path, j)
+    return leaf_index
 
 
 def _small_dictionary(chunk: Any) -> bool:
@@ -115,10 +121,7 @@ def footer_stats(pf: pq.ParquetFile, row_groups: Sequence[int]) -> dict[str, Col
     """
     meta = pf.metadata
     schema = pf.schema_arrow
-    leaf_index: dict[str, int] = {}
-    for j in range(meta.num_columns):
-        path = meta.schema.column(j).path
-        leaf_index.setdefault(path, j)
+    leaf_index = _leaf_index(meta)
     out: dict[str, ColumnStats] = {}
     for field in schema:
         j = leaf_index.get(field.name)
